@@ -1,0 +1,85 @@
+"""Python side of the codec: levels, settings, and chunk encoders/decoders.
+
+The compiled predictor codes one chunk per call. Model state carries from chunk to
+chunk (so compression does not suffer from chunking), while each chunk gets its own
+arithmetic-coder stream, flushed at its end: the decoder can then be handed exactly
+one chunk's bytes, check it consumed them all, and never read past them.
+"""
+from dataclasses import asdict, dataclass, fields
+
+import numpy as np
+
+from .errors import PaqlstmError
+from .kernels.coder import new_coder_state
+from .predictor import decode_block, encode_block, model_memory, new_model
+
+# level -> (log2 bytes of hashed context buckets, log2 bytes of match history)
+LEVEL_TABLE_BITS = {
+    1: (21, 20), 2: (22, 21), 3: (23, 22), 4: (24, 23), 5: (25, 24),
+    6: (26, 24), 7: (27, 25), 8: (28, 25), 9: (29, 26),
+}
+DEFAULT_LEVEL = 8
+CHUNK_SIZE = 1 << 20          # raw bytes per chunk written by the encoder
+MAX_CHUNK_SIZE = 1 << 24      # largest raw chunk a decoder accepts
+
+
+def level_memory(level):
+    """Bytes of model memory a level uses (an upper bound; pages untouched stay free)."""
+    return model_memory(*LEVEL_TABLE_BITS[level])
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the decoder must know to rebuild the encoder's model."""
+    level: int = DEFAULT_LEVEL
+
+    def __post_init__(self):
+        if not isinstance(self.level, int) or self.level not in LEVEL_TABLE_BITS:
+            raise PaqlstmError(f"invalid level {self.level!r}: expected 1-9")
+
+    def to_dict(self):
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values):
+        """Settings from an archive header; unknown or missing keys are a format error."""
+        names = {f.name for f in fields(cls)}
+        if not isinstance(values, dict) or set(values) != names:
+            raise PaqlstmError("unsupported settings in archive header")
+        return cls(**values)
+
+
+def _new_model(settings):
+    return new_model(*LEVEL_TABLE_BITS[settings.level])
+
+
+class Encoder:
+    """Compresses successive chunks with one model carried across them."""
+
+    def __init__(self, settings):
+        self.settings = settings
+        self.model = _new_model(settings)
+
+    def encode_chunk(self, data):
+        raw = np.frombuffer(data, dtype=np.uint8)
+        out = np.empty(raw.size * 3 // 2 + 64, dtype=np.uint8)
+        written = encode_block(self.model, new_coder_state(), raw, out)
+        return out[:written].tobytes()
+
+
+class Decoder:
+    """Decompresses the chunks of one stream, in order."""
+
+    def __init__(self, settings):
+        self.settings = settings
+        self.model = _new_model(settings)
+
+    def decode_chunk(self, payload, raw_length):
+        if not 0 <= raw_length <= MAX_CHUNK_SIZE:
+            raise PaqlstmError("corrupt archive: impossible chunk length")
+        compressed = np.frombuffer(payload, dtype=np.uint8)
+        out = np.empty(raw_length, dtype=np.uint8)
+        consumed = decode_block(self.model, new_coder_state(), compressed, out)
+        if consumed != compressed.size:
+            raise PaqlstmError("corrupt archive: compressed data does not match its length")
+        return out.tobytes()

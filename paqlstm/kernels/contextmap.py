@@ -1,0 +1,45 @@
+"""Hashed context maps: bit histories for contexts too many to index directly.
+
+For every hashed context (order-n bytes, words, ...) the model keeps one bit-history
+state per bit of the byte. States live in 16-byte buckets, one per context and
+nibble: byte 0 is an 8-bit checksum of the context hash, bytes 1..15 are the states
+of the 15 nodes of the nibble's binary tree. Four buckets share a 64-byte cache
+line, so a context costs two cache misses per byte (one per nibble), not eight.
+A lookup searches the line for the checksum; on a miss the least used bucket (the
+lowest count in its first node) is cleared and taken over.
+"""
+from ..jit import njit
+from .states import STATE_PRIORITY
+
+BUCKET = 16
+LINE = 64
+
+
+@njit
+def find_bucket(table, first_line, line_mask, h):
+    """Index of the bucket for 32-bit context hash `h` in the region starting at line `first_line`."""
+    checksum = (h >> 24) & 255
+    line = (first_line + (h & line_mask)) * LINE
+    for k in range(LINE // BUCKET):
+        b = line + k * BUCKET
+        if table[b] == checksum:
+            return b
+    best = line
+    best_priority = STATE_PRIORITY[table[line + 1]]
+    for k in range(1, LINE // BUCKET):
+        b = line + k * BUCKET
+        priority = STATE_PRIORITY[table[b + 1]]
+        if priority < best_priority:
+            best = b
+            best_priority = priority
+    table[best] = checksum
+    for j in range(1, BUCKET):
+        table[best + j] = 0
+    return best
+
+
+@njit(inline="always")
+def nibble_node(c0, bits_done):
+    """Position 1..15 of the current bit inside its nibble's tree."""
+    k = bits_done & 3
+    return (1 << k) | (c0 & ((1 << k) - 1))

@@ -1,0 +1,45 @@
+"""Adaptive state -> probability maps.
+
+A StateMap predicts the next bit from a small context (usually a bit-history state,
+sometimes a state combined with a little more) by remembering, per context, the
+probability of a 1 it has actually observed there. Each entry is a uint32 holding a
+22-bit probability and a 10-bit count; it learns at rate 1/(n + 1.5) until the count
+reaches its limit, so early updates average and later ones track change.
+"""
+import numpy as np
+
+from ..jit import njit
+from .states import initial_probability_22
+
+# 2^16 * 2 / (2n + 3): the learning rate 1/(n + 1.5) as a fixed-point multiplier.
+RECIPROCAL = (np.int64(1 << 17) // (2 * np.arange(1024, dtype=np.int64) + 3)).astype(np.int32)
+
+
+def new_statemaps(contexts, entries_per_context, from_states=True):
+    """Fresh maps: one row per context, each entry starting at its state's prior."""
+    maps = np.zeros((contexts, entries_per_context), dtype=np.uint32)
+    if from_states:
+        prior = initial_probability_22()
+        for start in range(0, entries_per_context, 256):
+            stop = min(start + 256, entries_per_context)
+            maps[:, start:stop] = (prior[: stop - start] << 10).astype(np.uint32)
+    else:
+        maps[:] = np.uint32(1 << 31)
+    return maps
+
+
+@njit(inline="always")
+def statemap_p(maps, row, index):
+    """12-bit P(1) of entry `index` of map `row`."""
+    return np.int32(maps[row, index] >> np.uint32(20))
+
+
+@njit(inline="always")
+def statemap_update(maps, row, index, bit, limit):
+    v = np.int64(maps[row, index])
+    n = v & 1023
+    p = v >> 10
+    p += (((np.int64(bit) << 22) - p) * RECIPROCAL[n]) >> 16
+    if n < limit:
+        n += 1
+    maps[row, index] = np.uint32((p << 10) | n)

@@ -1,0 +1,283 @@
+"""The bit predictor: wires contexts, context maps, match model, mixers and APMs.
+
+For every bit it predicts P(1) from
+  - order-0 and order-1 contexts (direct tables of bit-history states),
+  - order-2..6 byte contexts, the current word and the word pair (hashed buckets),
+  - the match model,
+mixes the stretched predictions in a two-layer network (several weight sets chosen
+by different small contexts, then a final mixer over their outputs), refines the
+result with two APM stages, and after the bit is known trains everything.
+
+All state is NumPy arrays grouped in the `Model` named tuple; the per-bit loop of a
+whole block runs inside one compiled call (`encode_block` / `decode_block`), so
+Python is touched once per block, not per bit. Encoder and decoder run the same
+`predict_bit` / `update_bit`, which is what keeps them in lockstep.
+"""
+from typing import NamedTuple
+
+import numpy as np
+
+from .jit import njit
+from .kernels.apm import apm_refine, apm_update, new_apm
+from .kernels.coder import decode_bit, decode_init, encode_bit, encode_flush
+from .kernels.contextmap import LINE, find_bucket, nibble_node
+from .kernels.match import (length_bucket, match_expected_bit, match_update_byte,
+                            new_match_state, LEN)
+from .kernels.mixer import mixer_dot, mixer_train
+from .kernels.squash import squash, stretch
+from .kernels.statemap import new_statemaps, statemap_p, statemap_update
+from .kernels.states import NEXT_STATE
+
+# Contexts, in mixer-input order. O0 and O1 index direct tables; the rest are hashed.
+O0, O1, O2, O3, O4, O5, O6, WORD, WORD_PAIR = range(9)
+N_CTX = 9
+FIRST_HASHED = O2
+MATCH_INPUT = N_CTX
+BIAS_INPUT = N_CTX + 1
+N_INPUTS = N_CTX + 2
+
+# Direct tables sit at the start of the state array, whole cache lines before the buckets.
+O1_BASE = 256
+DIRECT_LINES = (256 + 65536) // LINE
+
+# Layer-1 weight sets and the context that selects each: (name, rows).
+SET_C0, SET_MATCH, SET_C1, SET_C2 = range(4)
+SET_ROWS = (256, 16 * 8, 256, 256)
+SET_OFFSETS = tuple(int(x) for x in np.cumsum((0,) + SET_ROWS[:-1]))
+N_SETS = len(SET_ROWS)
+
+# Scalar registers.
+C0, BITS, C4, C8, WORD0, WORD1, LINE_MASK, MATCH_BIT = range(8)
+N_REGS = 8
+
+STATEMAP_LIMIT = 1023
+MATCH_MAP_LIMIT = 1023
+MIXER_LR = 6
+FINAL_LR = 2
+APM_RATE = 7
+MASK32 = 0xFFFFFFFF
+
+
+class Model(NamedTuple):
+    states: np.ndarray        # uint8: order-0/1 direct tables, then hashed buckets
+    maps: np.ndarray          # uint32 [N_CTX + 1, 512]: state (and match length) -> P(1)
+    regs: np.ndarray          # int64 scalars (C0, BITS, ...)
+    hashes: np.ndarray        # int64 [N_CTX]: hash of each context, set once per byte
+    buckets: np.ndarray       # int64 [N_CTX]: bucket of each hashed context for this nibble
+    slots: np.ndarray         # int64 [N_CTX]: index in `states` of each context's current state
+    inputs: np.ndarray        # int64 [N_INPUTS]: stretched predictions fed to the mixer
+    weights: np.ndarray       # int64 [sum(SET_ROWS), N_INPUTS]: layer-1 weight sets
+    set_rows: np.ndarray      # int64 [N_SETS]: row chosen in each set for this bit
+    set_out: np.ndarray       # int64 [N_SETS]: layer-1 outputs (stretch domain)
+    final_weights: np.ndarray  # int64 [256, N_SETS]: layer 2, selected by c0
+    apm1: np.ndarray          # uint16: APM on order-1
+    apm2: np.ndarray          # uint16: APM on hashed order-3
+    apm_slots: np.ndarray     # int64 [2]
+    probs: np.ndarray         # int64 [3]: mixer output, final p, (spare)
+    history: np.ndarray       # uint8 ring buffer of coded bytes (match model)
+    positions: np.ndarray     # int32 hash of recent bytes -> position in history
+    match_regs: np.ndarray    # int64 match model registers
+
+
+def model_memory(hash_bits, history_bits):
+    """Bytes the model's arrays take for the given table sizes."""
+    return ((DIRECT_LINES << 6) + (1 << hash_bits) + (1 << history_bits)
+            + 4 * (1 << (history_bits - 2)) + 2 * 65536 * 33 * 2 + (1 << 20))
+
+
+def new_model(hash_bits, history_bits):
+    """A fresh model whose hashed buckets take 2**hash_bits bytes and history 2**history_bits."""
+    hash_lines = 1 << (hash_bits - 6)
+    regs = np.zeros(N_REGS, dtype=np.int64)
+    regs[C0] = 1
+    regs[LINE_MASK] = hash_lines - 1
+    weights = np.full((sum(SET_ROWS), N_INPUTS), 1 << 14, dtype=np.int64)
+    final_weights = np.full((256, N_SETS), (1 << 16) // N_SETS, dtype=np.int64)
+    model = Model(
+        states=np.zeros((DIRECT_LINES + hash_lines) * LINE, dtype=np.uint8),
+        maps=new_statemaps(N_CTX + 1, 512),
+        regs=regs,
+        hashes=np.zeros(N_CTX, dtype=np.int64),
+        buckets=np.zeros(N_CTX, dtype=np.int64),
+        slots=np.zeros(N_CTX, dtype=np.int64),
+        inputs=np.zeros(N_INPUTS, dtype=np.int64),
+        weights=weights,
+        set_rows=np.zeros(N_SETS, dtype=np.int64),
+        set_out=np.zeros(N_SETS, dtype=np.int64),
+        final_weights=final_weights,
+        apm1=new_apm(65536),
+        apm2=new_apm(65536),
+        apm_slots=np.zeros(2, dtype=np.int64),
+        probs=np.zeros(3, dtype=np.int64),
+        history=np.zeros(1 << history_bits, dtype=np.uint8),
+        positions=np.zeros(1 << (history_bits - 2), dtype=np.int32),
+        match_regs=new_match_state(),
+    )
+    _start_byte(model)
+    return model
+
+
+@njit(inline="always")
+def _finalize(h):
+    h &= MASK32
+    h ^= h >> 16
+    h = (h * 0x7FEB352D) & MASK32
+    h ^= h >> 15
+    h = (h * 0x346B4C55) & MASK32
+    h ^= h >> 16
+    return h
+
+
+@njit(inline="always")
+def _combine(a, b):
+    return _finalize((a & MASK32) * 0x2F0B4C23 + (b & MASK32) * 0x6F4F2A35 + 0x1234567)
+
+
+@njit
+def _locate_buckets(m):
+    """At a nibble boundary: the bucket of every hashed context for this nibble."""
+    c0 = m.regs[C0]
+    line_mask = m.regs[LINE_MASK]
+    for i in range(FIRST_HASHED, N_CTX):
+        h = m.hashes[i] if c0 == 1 else _combine(m.hashes[i], c0)
+        m.buckets[i] = find_bucket(m.states, DIRECT_LINES, line_mask, h)
+
+
+@njit
+def _start_byte(m):
+    """After a whole byte: new context hashes, match lookup, buckets for the first nibble."""
+    c4 = m.regs[C4]
+    c8 = m.regs[C8]
+    w0 = m.regs[WORD0]
+    w1 = m.regs[WORD1]
+    m.hashes[O2] = _combine(c4 & 0xFFFF, 2)
+    m.hashes[O3] = _combine(c4 & 0xFFFFFF, 3)
+    m.hashes[O4] = _combine(c4, 4)
+    m.hashes[O5] = _combine(_combine(c4, c8 & 0xFF), 5)
+    m.hashes[O6] = _combine(_combine(c4, c8 & 0xFFFF), 6)
+    m.hashes[WORD] = _combine(_combine(w0, c4 & 0xFF), 7)
+    m.hashes[WORD_PAIR] = _combine(_combine(w0, w1), 8)
+    _locate_buckets(m)
+
+
+@njit
+def _end_byte(m, byte):
+    regs = m.regs
+    regs[C8] = ((regs[C8] << 8) | (regs[C4] >> 24)) & MASK32
+    regs[C4] = ((regs[C4] << 8) | byte) & MASK32
+    lower = byte | 32
+    if 97 <= lower <= 122:
+        regs[WORD0] = _combine(regs[WORD0], lower)
+    elif regs[WORD0] != 0:
+        regs[WORD1] = regs[WORD0]
+        regs[WORD0] = 0
+    match_update_byte(m.match_regs, m.history, m.positions, byte)
+    _start_byte(m)
+
+
+@njit
+def predict_bit(m):
+    """P(next bit = 1) as a 12-bit integer, 1..4095."""
+    regs = m.regs
+    c0 = regs[C0]
+    bits = regs[BITS]
+    c1 = regs[C4] & 0xFF
+    c2 = (regs[C4] >> 8) & 0xFF
+    node = nibble_node(c0, bits)
+
+    m.slots[O0] = c0
+    m.slots[O1] = O1_BASE + (c1 << 8) + c0
+    for i in range(FIRST_HASHED, N_CTX):
+        m.slots[i] = m.buckets[i] + node
+    for i in range(N_CTX):
+        m.inputs[i] = stretch(statemap_p(m.maps, i, m.states[m.slots[i]]))
+
+    expected = match_expected_bit(m.match_regs, c0, bits)
+    regs[MATCH_BIT] = expected
+    lb = length_bucket(m.match_regs[LEN]) if expected >= 0 else 0
+    if expected >= 0:
+        m.inputs[MATCH_INPUT] = stretch(statemap_p(m.maps, N_CTX, lb * 2 + expected))
+    else:
+        m.inputs[MATCH_INPUT] = 0
+    m.inputs[BIAS_INPUT] = 256
+
+    m.set_rows[SET_C0] = SET_OFFSETS[SET_C0] + c0
+    m.set_rows[SET_MATCH] = SET_OFFSETS[SET_MATCH] + lb * 8 + bits
+    m.set_rows[SET_C1] = SET_OFFSETS[SET_C1] + c1
+    m.set_rows[SET_C2] = SET_OFFSETS[SET_C2] + c2
+    dot = 0
+    for k in range(N_SETS):
+        m.set_out[k] = mixer_dot(m.inputs, m.weights, m.set_rows[k], N_INPUTS)
+        dot += m.set_out[k] * m.final_weights[c0, k]
+    p = squash(dot >> 16)
+    m.probs[0] = p
+
+    p1 = apm_refine(m.apm1, c0 | (c1 << 8), p, m.apm_slots, 0)
+    p2 = apm_refine(m.apm2, (_combine(regs[C4] & 0xFFFFFF, c0) & 0xFFFF), p, m.apm_slots, 1)
+    final = (p + p1 + 2 * p2 + 2) >> 2
+    m.probs[1] = final
+    return final
+
+
+@njit
+def update_bit(m, bit):
+    """Train every component on the coded bit and advance the contexts."""
+    regs = m.regs
+    c0 = regs[C0]
+
+    apm_update(m.apm1, m.apm_slots[0], bit, APM_RATE)
+    apm_update(m.apm2, m.apm_slots[1], bit, APM_RATE)
+
+    err = ((bit << 12) - m.probs[0]) * FINAL_LR
+    for k in range(N_SETS):
+        w = m.final_weights[c0, k] + ((m.set_out[k] * err) >> 10)
+        m.final_weights[c0, k] = w
+        err_k = ((bit << 12) - squash(m.set_out[k])) * MIXER_LR
+        mixer_train(m.inputs, m.weights, m.set_rows[k], N_INPUTS, err_k)
+
+    for i in range(N_CTX):
+        slot = m.slots[i]
+        state = m.states[slot]
+        statemap_update(m.maps, i, state, bit, STATEMAP_LIMIT)
+        m.states[slot] = NEXT_STATE[state, bit]
+    expected = regs[MATCH_BIT]
+    if expected >= 0:
+        lb = length_bucket(m.match_regs[LEN])
+        statemap_update(m.maps, N_CTX, lb * 2 + expected, bit, MATCH_MAP_LIMIT)
+
+    c0 = (c0 << 1) | bit
+    bits = regs[BITS] + 1
+    if bits == 8:
+        regs[C0] = 1
+        regs[BITS] = 0
+        _end_byte(m, c0 & 0xFF)
+    else:
+        regs[C0] = c0
+        regs[BITS] = bits
+        if bits == 4:
+            _locate_buckets(m)
+
+
+@njit
+def encode_block(m, coder, data, out):
+    """Code every byte of `data` into `out`, carrying the model; returns bytes written."""
+    for i in range(data.size):
+        byte = data[i]
+        for j in range(7, -1, -1):
+            bit = (byte >> j) & 1
+            encode_bit(coder, out, bit, predict_bit(m))
+            update_bit(m, bit)
+    encode_flush(coder, out)
+    return coder[3]
+
+
+@njit
+def decode_block(m, coder, payload, out):
+    """Decode out.size bytes from `payload`; returns how many payload bytes were read."""
+    decode_init(coder, payload)
+    for i in range(out.size):
+        for _ in range(8):
+            bit = decode_bit(coder, payload, predict_bit(m))
+            update_bit(m, bit)
+        out[i] = m.regs[C4] & 0xFF
+    return coder[3]
