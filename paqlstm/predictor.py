@@ -2,11 +2,14 @@
 
 For every bit it predicts P(1) from
   - order-0 and order-1 contexts (direct tables of bit-history states),
-  - order-2..6 byte contexts, the current word and the word pair (hashed buckets),
+  - order-2..6 byte contexts and four word contexts: the current word, and it with
+    the previous word, with the word before that, and with both (hashed buckets),
   - the match model,
-mixes the stretched predictions in a two-layer network (several weight sets chosen
-by different small contexts, then a final mixer over their outputs), refines the
-result with two APM stages, and after the bit is known trains everything.
+mixes them (each context gives its stretched and its linear prediction) in a
+two-layer network: five weight sets, chosen by the partial byte, the match state,
+the previous byte, the byte before it, and how many orders have been seen before,
+then a final mixer over their outputs. Two APM stages (order 1, hashed order 3)
+refine the result and are averaged. After the bit is known everything trains.
 
 All state is NumPy arrays grouped in the `Model` named tuple; the per-bit loop of a
 whole block runs inside one compiled call (`encode_block` / `decode_block`), so
@@ -29,38 +32,44 @@ from .kernels.statemap import new_statemaps, statemap_p, statemap_update
 from .kernels.states import NEXT_STATE
 
 # Contexts, in mixer-input order. O0 and O1 index direct tables; the rest are hashed.
-O0, O1, O2, O3, O4, O5, O6, WORD, WORD_PAIR = range(9)
-N_CTX = 9
+O0, O1, O2, O3, O4, O5, O6, WORD, WORD_PAIR, WORD_SKIP, WORD_TRIPLE = range(11)
+N_CTX = 11
 FIRST_HASHED = O2
-MATCH_INPUT = N_CTX
-BIAS_INPUT = N_CTX + 1
-N_INPUTS = N_CTX + 2
+LINEAR_INPUT = N_CTX            # N_CTX more inputs: each context's P(1) - 1/2, linearly
+MATCH_INPUT = 2 * N_CTX
+BIAS_INPUT = 2 * N_CTX + 1
+N_INPUTS = 2 * N_CTX + 2
 
 # Direct tables sit at the start of the state array, whole cache lines before the buckets.
 O1_BASE = 256
 DIRECT_LINES = (256 + 65536) // LINE
 
 # Layer-1 weight sets and the context that selects each: (name, rows).
-SET_C0, SET_MATCH, SET_C1, SET_C2 = range(4)
-SET_ROWS = (256, 16 * 8, 256, 256)
+SET_C0, SET_MATCH, SET_C1, SET_C2, SET_ORDER = range(5)
+SET_ROWS = (256, 16 * 8, 256, 256, 8 * 256)
 SET_OFFSETS = tuple(int(x) for x in np.cumsum((0,) + SET_ROWS[:-1]))
 N_SETS = len(SET_ROWS)
 
 # Scalar registers.
-C0, BITS, C4, C8, WORD0, WORD1, LINE_MASK, MATCH_BIT = range(8)
-N_REGS = 8
+C0, BITS, C4, C8, WORD0, WORD1, LINE_MASK, MATCH_BIT, WORD2, MIXER_RATE, BYTES = range(11)
+N_REGS = 11
 
 STATEMAP_LIMIT = 1023
 MATCH_MAP_LIMIT = 1023
-MIXER_LR = 6
+# Layer-1 learning rate (16384 = 1.0): MIXER_LR + LR_DECAY * LR_HALF / (LR_HALF + bytes seen),
+# fast while the weights are far off, then settling.
+MIXER_LR = 3
+LR_DECAY = 48
+LR_HALF = 4096
 FINAL_LR = 2
-APM_RATE = 7
+APM_RATE = 6
+LINEAR_SHIFT = 2
 MASK32 = 0xFFFFFFFF
 
 
 class Model(NamedTuple):
     states: np.ndarray        # uint8: order-0/1 direct tables, then hashed buckets
-    maps: np.ndarray          # uint32 [N_CTX + 1, 512]: state (and match length) -> P(1)
+    maps: np.ndarray          # uint32 [N_CTX + 1, 512]: state (last row: match length) -> P(1)
     regs: np.ndarray          # int64 scalars (C0, BITS, ...)
     hashes: np.ndarray        # int64 [N_CTX]: hash of each context, set once per byte
     buckets: np.ndarray       # int64 [N_CTX]: bucket of each hashed context for this nibble
@@ -91,6 +100,7 @@ def new_model(hash_bits, history_bits):
     regs = np.zeros(N_REGS, dtype=np.int64)
     regs[C0] = 1
     regs[LINE_MASK] = hash_lines - 1
+    regs[MIXER_RATE] = MIXER_LR + LR_DECAY
     weights = np.full((sum(SET_ROWS), N_INPUTS), 1 << 14, dtype=np.int64)
     final_weights = np.full((256, N_SETS), (1 << 16) // N_SETS, dtype=np.int64)
     model = Model(
@@ -133,7 +143,7 @@ def _combine(a, b):
     return _finalize((a & MASK32) * 0x2F0B4C23 + (b & MASK32) * 0x6F4F2A35 + 0x1234567)
 
 
-@njit
+@njit(inline="always")
 def _locate_buckets(m):
     """At a nibble boundary: the bucket of every hashed context for this nibble."""
     c0 = m.regs[C0]
@@ -143,13 +153,14 @@ def _locate_buckets(m):
         m.buckets[i] = find_bucket(m.states, DIRECT_LINES, line_mask, h)
 
 
-@njit
+@njit(inline="always")
 def _start_byte(m):
     """After a whole byte: new context hashes, match lookup, buckets for the first nibble."""
     c4 = m.regs[C4]
     c8 = m.regs[C8]
     w0 = m.regs[WORD0]
     w1 = m.regs[WORD1]
+    w2 = m.regs[WORD2]
     m.hashes[O2] = _combine(c4 & 0xFFFF, 2)
     m.hashes[O3] = _combine(c4 & 0xFFFFFF, 3)
     m.hashes[O4] = _combine(c4, 4)
@@ -157,10 +168,12 @@ def _start_byte(m):
     m.hashes[O6] = _combine(_combine(c4, c8 & 0xFFFF), 6)
     m.hashes[WORD] = _combine(_combine(w0, c4 & 0xFF), 7)
     m.hashes[WORD_PAIR] = _combine(_combine(w0, w1), 8)
+    m.hashes[WORD_SKIP] = _combine(_combine(w0, w2), 9)
+    m.hashes[WORD_TRIPLE] = _combine(_combine(_combine(w0, w1), w2), 10)
     _locate_buckets(m)
 
 
-@njit
+@njit(inline="always")
 def _end_byte(m, byte):
     regs = m.regs
     regs[C8] = ((regs[C8] << 8) | (regs[C4] >> 24)) & MASK32
@@ -169,13 +182,16 @@ def _end_byte(m, byte):
     if 97 <= lower <= 122:
         regs[WORD0] = _combine(regs[WORD0], lower)
     elif regs[WORD0] != 0:
+        regs[WORD2] = regs[WORD1]
         regs[WORD1] = regs[WORD0]
         regs[WORD0] = 0
     match_update_byte(m.match_regs, m.history, m.positions, byte)
+    regs[BYTES] += 1
+    regs[MIXER_RATE] = MIXER_LR + (LR_DECAY * LR_HALF) // (LR_HALF + regs[BYTES])
     _start_byte(m)
 
 
-@njit
+@njit(inline="always")
 def predict_bit(m):
     """P(next bit = 1) as a 12-bit integer, 1..4095."""
     regs = m.regs
@@ -190,7 +206,9 @@ def predict_bit(m):
     for i in range(FIRST_HASHED, N_CTX):
         m.slots[i] = m.buckets[i] + node
     for i in range(N_CTX):
-        m.inputs[i] = stretch(statemap_p(m.maps, i, m.states[m.slots[i]]))
+        p_i = statemap_p(m.maps, i, m.states[m.slots[i]])
+        m.inputs[i] = stretch(p_i)
+        m.inputs[LINEAR_INPUT + i] = (p_i - 2048) >> LINEAR_SHIFT
 
     expected = match_expected_bit(m.match_regs, c0, bits)
     regs[MATCH_BIT] = expected
@@ -205,6 +223,12 @@ def predict_bit(m):
     m.set_rows[SET_MATCH] = SET_OFFSETS[SET_MATCH] + lb * 8 + bits
     m.set_rows[SET_C1] = SET_OFFSETS[SET_C1] + c1
     m.set_rows[SET_C2] = SET_OFFSETS[SET_C2] + c2
+    order = 0
+    for i in range(O2, O6 + 1):
+        order += m.states[m.slots[i]] != 0
+    if expected >= 0:
+        order += 1 + (m.match_regs[LEN] > 16)
+    m.set_rows[SET_ORDER] = SET_OFFSETS[SET_ORDER] + order * 256 + c0
     dot = 0
     for k in range(N_SETS):
         m.set_out[k] = mixer_dot(m.inputs, m.weights, m.set_rows[k], N_INPUTS)
@@ -214,12 +238,12 @@ def predict_bit(m):
 
     p1 = apm_refine(m.apm1, c0 | (c1 << 8), p, m.apm_slots, 0)
     p2 = apm_refine(m.apm2, (_combine(regs[C4] & 0xFFFFFF, c0) & 0xFFFF), p, m.apm_slots, 1)
-    final = (p + p1 + 2 * p2 + 2) >> 2
+    final = (p1 + p2 + 1) >> 1
     m.probs[1] = final
     return final
 
 
-@njit
+@njit(inline="always")
 def update_bit(m, bit):
     """Train every component on the coded bit and advance the contexts."""
     regs = m.regs
@@ -230,9 +254,9 @@ def update_bit(m, bit):
 
     err = ((bit << 12) - m.probs[0]) * FINAL_LR
     for k in range(N_SETS):
-        w = m.final_weights[c0, k] + ((m.set_out[k] * err) >> 10)
+        w = m.final_weights[c0, k] + ((m.set_out[k] * err) >> 14)
         m.final_weights[c0, k] = w
-        err_k = ((bit << 12) - squash(m.set_out[k])) * MIXER_LR
+        err_k = ((bit << 12) - squash(m.set_out[k])) * regs[MIXER_RATE]
         mixer_train(m.inputs, m.weights, m.set_rows[k], N_INPUTS, err_k)
 
     for i in range(N_CTX):

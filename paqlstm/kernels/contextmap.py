@@ -15,7 +15,7 @@ BUCKET = 16
 LINE = 64
 
 
-@njit
+@njit(inline="always")
 def find_bucket(table, first_line, line_mask, h):
     """Index of the bucket for 32-bit context hash `h` in the region starting at line `first_line`."""
     checksum = (h >> 24) & 255

@@ -35,7 +35,7 @@ def length_bucket(length):
     return 15
 
 
-@njit
+@njit(inline="always")
 def match_update_byte(regs, history, positions, byte):
     """Append `byte` to the history and find what the next byte is expected to be."""
     history_mask = history.size - 1

@@ -27,9 +27,9 @@ def mixer_dot(x, weights, row, n):
 
 @njit(inline="always")
 def mixer_train(x, weights, row, n, err):
-    """err = (bit << 12) - p, already scaled by the learning rate (fixed point, 1.0 = 1024)."""
+    """err = (bit << 12) - p, already scaled by the learning rate (fixed point, 1.0 = 16384)."""
     for i in range(n):
-        w = weights[row, i] + ((x[i] * err) >> 10)
+        w = weights[row, i] + ((x[i] * err) >> 14)
         if w > WEIGHT_LIMIT:
             w = WEIGHT_LIMIT
         if w < -WEIGHT_LIMIT:
