@@ -18,7 +18,7 @@ LEVEL_TABLE_BITS = {
     1: (21, 20), 2: (22, 21), 3: (23, 22), 4: (24, 23), 5: (25, 24),
     6: (26, 24), 7: (27, 25), 8: (28, 25), 9: (29, 26),
 }
-DEFAULT_LEVEL = 8
+DEFAULT_LEVEL = 9
 CHUNK_SIZE = 1 << 20          # raw bytes per chunk written by the encoder
 MAX_CHUNK_SIZE = 1 << 24      # largest raw chunk a decoder accepts
 

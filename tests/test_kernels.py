@@ -1,0 +1,88 @@
+"""Kernel-level properties: tables built portably, coder exact, state machine sane."""
+import math
+
+import numpy as np
+import pytest
+
+from paqlstm.kernels.coder import decode_bit, decode_init, encode_bit, encode_flush, new_coder_state
+from paqlstm.kernels.squash import SQUASH_ANCHORS, SQUASH_TABLE, STRETCH_TABLE
+from paqlstm.kernels.states import NEXT_STATE, NUM_STATES, STATE_COUNTS
+from paqlstm.jit import njit
+
+
+def test_squash_anchors_are_the_rounded_logistic():
+    expected = [round(4096 / (1 + math.exp(-(i - 16) / 2))) for i in range(33)]
+    assert list(SQUASH_ANCHORS) == expected
+
+
+def test_squash_is_monotone_and_stretch_inverts_it():
+    assert np.all(np.diff(SQUASH_TABLE) >= 0)
+    assert SQUASH_TABLE.min() >= 1 and SQUASH_TABLE.max() <= 4095
+    assert np.all(np.diff(STRETCH_TABLE) >= 0)
+    assert np.array_equal(STRETCH_TABLE[1:2048], -STRETCH_TABLE[4095:2048:-1])
+    for p in (1, 100, 1000, 2048, 3000, 4000, 4095):
+        assert abs(SQUASH_TABLE[STRETCH_TABLE[p] + 2048] - p) <= max(3, p // 40, (4096 - p) // 40)
+
+
+def test_state_table_counts_follow_the_bits():
+    assert 200 <= NUM_STATES <= 256
+    # From "never seen", a run of ones only ever grows n1 (up to its bound) and keeps n0 at 0.
+    s = 0
+    for _ in range(60):
+        s = NEXT_STATE[s, 1]
+        assert STATE_COUNTS[s, 0] == 0
+    assert STATE_COUNTS[s, 1] > 30
+    # A zero after a long run of ones is remembered, and the ones are discounted.
+    t = NEXT_STATE[s, 0]
+    assert STATE_COUNTS[t, 0] == 1 and STATE_COUNTS[t, 1] < STATE_COUNTS[s, 1]
+    assert np.all(NEXT_STATE[NUM_STATES:] == 0)
+    assert np.all(NEXT_STATE[:NUM_STATES] < NUM_STATES)
+
+
+@njit
+def _code_bits(bits, probs, out):
+    state = np.zeros(4, dtype=np.int64)
+    state[1] = 0xFFFFFFFF
+    for i in range(bits.size):
+        encode_bit(state, out, bits[i], probs[i])
+    encode_flush(state, out)
+    return state[3]
+
+
+@njit
+def _decode_bits(payload, probs, n):
+    state = np.zeros(4, dtype=np.int64)
+    decode_init(state, payload)
+    bits = np.zeros(n, dtype=np.int64)
+    for i in range(n):
+        bits[i] = decode_bit(state, payload, probs[i])
+    return bits, state[3]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_coder_round_trips_any_bits_and_probabilities(seed):
+    rng = np.random.default_rng(seed)
+    n = 20000
+    bits = rng.integers(0, 2, n)
+    probs = rng.integers(1, 4096, n)
+    out = np.zeros(n, dtype=np.uint8)
+    written = _code_bits(bits, probs, out)
+    decoded, consumed = _decode_bits(out[:written], probs, n)
+    assert np.array_equal(decoded, bits)
+    assert consumed == written
+
+
+def test_coder_approaches_the_entropy():
+    rng = np.random.default_rng(5)
+    n = 50000
+    bits = (rng.random(n) < 0.9).astype(np.int64)
+    probs = np.full(n, int(0.9 * 4096))
+    out = np.zeros(n, dtype=np.uint8)
+    written = _code_bits(bits, probs, out)
+    entropy_bytes = n * -(0.9 * math.log2(0.9) + 0.1 * math.log2(0.1)) / 8
+    assert written < entropy_bytes * 1.01 + 8
+
+
+def test_new_coder_state_is_full_range():
+    state = new_coder_state()
+    assert state[0] == 0 and state[1] == 0xFFFFFFFF
