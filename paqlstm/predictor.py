@@ -2,7 +2,7 @@
 
 For every bit it predicts P(1) from
   - order-0 and order-1 contexts (direct tables of bit-history states),
-  - order-2..6 byte contexts and four word contexts: the current word, and it with
+  - order-2..7 byte contexts and four word contexts: the current word, and it with
     the previous word, with the word before that, and with both (hashed buckets),
   - the match model,
 mixes them (each context gives its stretched and its linear prediction) in a
@@ -32,8 +32,8 @@ from .kernels.statemap import new_statemaps, statemap_p, statemap_update
 from .kernels.states import NEXT_STATE
 
 # Contexts, in mixer-input order. O0 and O1 index direct tables; the rest are hashed.
-O0, O1, O2, O3, O4, O5, O6, WORD, WORD_PAIR, WORD_SKIP, WORD_TRIPLE = range(11)
-N_CTX = 11
+O0, O1, O2, O3, O4, O5, O6, WORD, WORD_PAIR, WORD_SKIP, WORD_TRIPLE, O7 = range(12)
+N_CTX = 12
 FIRST_HASHED = O2
 LINEAR_INPUT = N_CTX            # N_CTX more inputs: each context's P(1) - 1/2, linearly
 MATCH_INPUT = 2 * N_CTX
@@ -170,6 +170,7 @@ def _start_byte(m):
     m.hashes[WORD_PAIR] = _combine(_combine(w0, w1), 8)
     m.hashes[WORD_SKIP] = _combine(_combine(w0, w2), 9)
     m.hashes[WORD_TRIPLE] = _combine(_combine(_combine(w0, w1), w2), 10)
+    m.hashes[O7] = _combine(_combine(c4, c8 & 0xFFFFFF), 11)
     _locate_buckets(m)
 
 
