@@ -1,0 +1,288 @@
+"""The `paqlstm` command: gzip-style `compress`, `decompress` and `test` of .pql files.
+
+Thin on purpose: the archive work is `paqlstm.api`'s; this module only picks file
+names, guards against clobbering files, and reports. Every failure ends in one
+`paqlstm: error: ...` line on stderr and a non-zero exit status, never a traceback.
+"""
+import contextlib
+import os
+import shutil
+import stat
+import sys
+import tempfile
+import time
+
+import click
+from tqdm import tqdm
+
+from . import __version__, api
+from .engine import CHUNK_SIZE, DEFAULT_LEVEL, LEVEL_TABLE_BITS, level_memory
+from .errors import PaqlstmError
+
+SUFFIX = ".pql"
+PROGRESS_MIN_SIZE = 1 << 20   # smaller inputs finish before a bar would be worth seeing
+
+
+def _error(message):
+    click.echo(f"paqlstm: error: {message}", err=True)
+
+
+class _Cli(click.Group):
+    """A group whose every outcome is an exit status, with errors as one line on stderr."""
+
+    def main(self, args=None, prog_name=None, **extra):
+        extra["standalone_mode"] = False  # let errors reach us instead of click's printer
+        try:
+            status = super().main(args, prog_name or "paqlstm", **extra)
+        except click.Abort:               # click's form of KeyboardInterrupt
+            _error("interrupted")
+            status = 130
+        except click.ClickException as exc:
+            ctx = getattr(exc, "ctx", None)
+            hint = f" (see '{ctx.command_path} --help')" if ctx else ""
+            _error(exc.format_message() + hint)
+            status = exc.exit_code
+        except Exception as exc:  # a bug: still one line, never a traceback
+            _error(f"internal error: {type(exc).__name__}: {exc}")
+            status = 1
+        sys.exit(status or 0)
+
+
+@click.group(cls=_Cli, invoke_without_command=True)
+@click.version_option(__version__, prog_name="paqlstm")
+@click.pass_context
+def cli(ctx):
+    """paqlstm: a PAQ-family context-mixing compressor. Archives end in .pql."""
+    if ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())
+
+
+def main(argv=None):
+    """Entry point of the `paqlstm` console script."""
+    cli.main(argv, prog_name="paqlstm")
+
+
+def _file_options(command):
+    """The gzip-style options shared by compress and decompress."""
+    options = [
+        click.argument("files", nargs=-1),
+        click.option("-k", "--keep", is_flag=True, help="Keep the input file (default: delete it after success)."),
+        click.option("-f", "--force", is_flag=True,
+                     help="Overwrite existing output; allow compressed output to a terminal."),
+        click.option("-c", "--stdout", "to_stdout", is_flag=True, help="Write to standard output; keep the input."),
+        click.option("-o", "--output", metavar="PATH", help="Write to PATH ('-' = standard output); one input only."),
+        click.option("-q", "--quiet", is_flag=True, help="No progress bar."),
+        click.option("-v", "--verbose", is_flag=True, help="Report sizes, bits per character and speed."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _level_options(command):
+    """--level N, and -1 .. -9 as its short forms (hidden: the epilog lists them)."""
+    for level in sorted(LEVEL_TABLE_BITS, reverse=True):
+        command = click.option(f"-{level}", "level", flag_value=level, hidden=True)(command)
+    return click.option("--level", "level", type=click.IntRange(min(LEVEL_TABLE_BITS), max(LEVEL_TABLE_BITS)),
+                        default=DEFAULT_LEVEL, show_default=True,
+                        help="Compression level; -1 .. -9 also work.")(command)
+
+
+def _levels_epilog():
+    rows = [f"  -{level}  {level_memory(level) / 2**20:6.0f} MiB" + ("  (default)" if level == DEFAULT_LEVEL else "")
+            for level in sorted(LEVEL_TABLE_BITS)]
+    # \b keeps click from re-wrapping the table.
+    return "\b\nModel memory per level (decompression needs the same):\n" + "\n".join(rows)
+
+
+_FILES_HELP = """
+
+FILES default to '-': standard input to standard output. Like gzip, each input
+file is deleted after success unless -k or -c is given. Output goes to a
+temporary file renamed into place at the end, and existing files are never
+overwritten without -f.
+"""
+
+
+@cli.command(help="Compress each FILE to FILE.pql." + _FILES_HELP, epilog=_levels_epilog())
+@_file_options
+@_level_options
+def compress(files, level, **options):
+    return _run("compress", files, level=level, **options)
+
+
+@cli.command(help="Decompress each FILE.pql to FILE." + _FILES_HELP)
+@_file_options
+def decompress(files, **options):
+    return _run("decompress", files, **options)
+
+
+@cli.command()
+@click.argument("archives", nargs=-1, required=True)
+@click.option("-v", "--verbose", is_flag=True, help="Report each archive that is fine.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+def test(archives, verbose, quiet):
+    """Check that ARCHIVES decode correctly, writing nothing."""
+    return _run("test", archives, verbose=verbose, quiet=quiet)
+
+
+def _run(mode, files, level=None, keep=False, force=False, to_stdout=False, output=None,
+         quiet=False, verbose=False):
+    if output is not None and (to_stdout or len(files) > 1):
+        raise click.UsageError("-o/--output takes exactly one input file and no -c")
+    failed = False
+    for name in files or ("-",):
+        try:
+            _process(mode, name, level, keep, force, to_stdout, output, quiet, verbose)
+        except BrokenPipeError:
+            raise  # reader of our stdout went away: click exits quietly
+        except (click.ClickException, PaqlstmError, OSError, MemoryError) as exc:
+            _error(f"{_display(name)}: {_describe(exc, name)}")
+            failed = True
+    return 1 if failed else 0
+
+
+def _process(mode, name, level, keep, force, to_stdout, output, quiet, verbose):
+    from_stdin = name == "-"
+    if mode == "test":
+        target = None
+    elif to_stdout or output == "-" or (from_stdin and output is None):
+        target = "-"
+    else:
+        target = output or _default_output(mode, name)
+    stdout = click.get_binary_stream("stdout")
+    if target == "-" and mode == "compress" and stdout.isatty() and not force:
+        raise click.ClickException("compressed data not written to a terminal (use -f to force)")
+    if target not in (None, "-") and os.path.lexists(target):
+        if not force:
+            raise click.ClickException(f"{target} already exists (use -f to overwrite)")
+        if not from_stdin and os.path.samefile(name, target):
+            raise click.ClickException("input and output are the same file")
+
+    with contextlib.ExitStack() as stack:
+        source = click.get_binary_stream("stdin") if from_stdin else stack.enter_context(open(name, "rb"))
+        size = _regular_file_size(source)
+        bar = None
+        if size is not None and size > PROGRESS_MIN_SIZE and not quiet and sys.stderr.isatty():
+            bar = stack.enter_context(tqdm(total=size, unit="B", unit_scale=True, unit_divisor=1024,
+                                           desc=_display(name), file=sys.stderr, leave=False))
+        started = time.perf_counter()
+        reader = _Meter(source, bar)
+        if target is None:
+            writer = _Meter(None)
+            _transfer(mode, reader, writer, level)
+        elif target == "-":
+            writer = _Meter(stdout)
+            _transfer(mode, reader, writer, level)
+            stdout.flush()
+        else:
+            with _replacing(target, None if from_stdin or size is None else name) as out:
+                writer = _Meter(out)
+                _transfer(mode, reader, writer, level)
+        seconds = time.perf_counter() - started
+
+    if target not in (None, "-") and not keep and size is not None and not from_stdin:
+        os.unlink(name)
+    if verbose:
+        raw, packed = (reader.count, writer.count) if mode == "compress" else (writer.count, reader.count)
+        click.echo(_summary(name, target, raw, packed, seconds), err=True)
+
+
+def _transfer(mode, reader, writer, level):
+    if mode == "compress":
+        with api.open(writer, "wb", level=level) as archive:
+            shutil.copyfileobj(reader, archive, CHUNK_SIZE)
+    else:
+        with api.open(reader, "rb") as archive:
+            shutil.copyfileobj(archive, writer, CHUNK_SIZE)
+
+
+def _default_output(mode, name):
+    if mode == "compress":
+        if name.endswith(SUFFIX):
+            raise click.ClickException(f"already has {SUFFIX} suffix (use -o or -c to compress it anyway)")
+        return name + SUFFIX
+    if not name.endswith(SUFFIX) or os.path.basename(name) == SUFFIX:
+        raise click.ClickException(f"unknown suffix, expected {SUFFIX} (use -o or -c)")
+    return name[:-len(SUFFIX)]
+
+
+@contextlib.contextmanager
+def _replacing(path, permissions_from):
+    """A temporary file beside `path`, renamed onto it on success and removed on any failure."""
+    fd, temporary = tempfile.mkstemp(dir=os.path.dirname(path) or ".",
+                                     prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            yield out
+        if permissions_from:
+            shutil.copystat(permissions_from, temporary)
+        else:  # mkstemp made it private; give it a new file's usual mode
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(temporary, 0o666 & ~umask)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+class _Meter:
+    """Counts the bytes read or written through a binary file, advancing a progress bar.
+
+    Without a file it is a sink that only counts (for `paqlstm test`).
+    """
+
+    def __init__(self, file, bar=None):
+        self._file = file
+        self._bar = bar
+        self.count = 0
+
+    def read(self, size=-1):
+        data = self._file.read(size)
+        self._advance(len(data))
+        return data
+
+    def write(self, data):
+        size = memoryview(data).nbytes
+        if self._file is not None:
+            self._file.write(data)
+        self._advance(size)
+        return size
+
+    def _advance(self, size):
+        self.count += size
+        if self._bar is not None:
+            self._bar.update(size)
+
+
+def _regular_file_size(file):
+    """Size of a regular file; None for pipes, terminals and in-memory streams."""
+    try:
+        info = os.fstat(file.fileno())
+    except (AttributeError, OSError, ValueError):  # no descriptor at all
+        return None
+    return info.st_size if stat.S_ISREG(info.st_mode) else None
+
+
+def _display(name):
+    return "<stdin>" if name == "-" else name
+
+
+def _describe(exc, name):
+    """One line for an error met while processing the file `name`."""
+    if isinstance(exc, click.ClickException):
+        return exc.format_message()
+    if isinstance(exc, MemoryError):
+        return "out of memory (a lower level needs less)"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror if exc.filename in (None, name) else f"{exc.strerror}: {exc.filename}"
+    return str(exc)
+
+
+def _summary(name, target, raw, packed, seconds):
+    ratio = f" ({8 * packed / raw:.3f} bpc, {100 * packed / raw:.1f}%)" if raw else ""
+    speed = raw / max(seconds, 1e-9) / 1000
+    outcome = "OK" if target is None else "-> " + ("<stdout>" if target == "-" else target)
+    return f"{_display(name)}: {raw} bytes raw, {packed} packed{ratio}, {speed:.1f} kB/s {outcome}"
