@@ -1,0 +1,305 @@
+"""The archive format: exact layout, streaming round trips, and every way to reject a bad archive."""
+import dataclasses
+import gzip
+import io
+import json
+import struct
+import zlib
+
+import numpy as np
+import pytest
+
+from paqlstm import container
+from paqlstm.container import ArchiveCompressor, ArchiveDecompressor, ArchiveReader
+from paqlstm.engine import MAX_CHUNK_SIZE, Settings
+from paqlstm.errors import PaqlstmError
+
+LEVEL = 1
+
+
+def pack(data, settings=Settings(level=LEVEL), pieces=1):
+    """An archive of data, fed to the compressor in `pieces` roughly equal parts."""
+    compressor = ArchiveCompressor(settings)
+    step = max(1, -(-len(data) // pieces))
+    out = [compressor.compress(data[i:i + step]) for i in range(0, len(data), step)]
+    return b"".join(out) + compressor.flush()
+
+
+def unpack(archive):
+    return ArchiveReader(io.BytesIO(archive)).readall()
+
+
+def layout(archive):
+    """Split an archive into (header, [(raw_len, comp_len, offset)], trailer offset) by hand."""
+    body_length = struct.unpack_from("<H", archive, 5)[0]
+    pos = header_end = 7 + body_length + 4
+    chunks = []
+    while True:
+        raw_length, comp_length = struct.unpack_from("<II", archive, pos)
+        if raw_length == 0:
+            return archive[:header_end], chunks, pos + 8
+        chunks.append((raw_length, comp_length, pos))
+        pos += 8 + comp_length
+
+
+def with_trailer(archive, length, crc):
+    """The archive with its trailer rewritten (and the trailer's own CRC made right)."""
+    fields = struct.pack("<QI", length, crc)
+    return archive[:-16] + fields + struct.pack("<I", zlib.crc32(fields))
+
+
+@pytest.fixture
+def small_chunks(monkeypatch):
+    monkeypatch.setattr(container, "CHUNK_SIZE", 4096)
+    return 4096
+
+
+@pytest.fixture(scope="module")
+def text(shared_data):
+    return (shared_data / "alice29.txt").read_bytes()[:20_000]
+
+
+SAMPLES = {
+    "empty": b"",
+    "one-byte": b"x",
+    "zeros-100k": bytes(100_000),
+    "random": np.random.default_rng(7).integers(0, 256, 20_000, dtype=np.uint8).tobytes(),
+    "all-byte-values": bytes(range(256)) * 3,
+}
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+def test_round_trip(name):
+    data = SAMPLES[name]
+    archive = pack(data)
+    assert unpack(archive) == data
+    decompressor = ArchiveDecompressor()
+    assert decompressor.decompress(archive) == data
+    assert decompressor.eof and decompressor.unused_data == b""
+
+
+def test_round_trip_text(text):
+    archive = pack(text)
+    assert unpack(archive) == text
+    assert len(archive) < len(text) * 0.4
+
+
+def test_empty_archive_is_header_end_marker_and_trailer():
+    archive = pack(b"")
+    settings = json.dumps({"level": LEVEL}, separators=(",", ":")).encode()
+    head = b"PQLS\x01" + struct.pack("<H", len(settings)) + settings
+    trailer = struct.pack("<QI", 0, 0)
+    assert archive == (head + struct.pack("<I", zlib.crc32(head)) + bytes(8)
+                       + trailer + struct.pack("<I", zlib.crc32(trailer)))
+
+
+def test_header_carries_any_settings_fields(monkeypatch):
+    """Future settings fields (floats, ints, bools) go through the header without format changes."""
+    @dataclasses.dataclass(frozen=True)
+    class Extended(Settings):
+        rate: float = 0.1
+        cells: int = 32
+        lstm: bool = True
+
+    settings = Extended(level=LEVEL, rate=1 / 3, cells=7, lstm=False)
+    archive = pack(b"some data " * 10, settings)
+    header, _, _ = layout(archive)
+    assert json.loads(header[7:-4]) == {"cells": 7, "level": LEVEL, "lstm": False, "rate": 1 / 3}
+    assert header[7:-4] == b'{"cells":7,"level":1,"lstm":false,"rate":0.3333333333333333}'
+    monkeypatch.setattr(container, "Settings", Extended)
+    decompressor = ArchiveDecompressor()
+    assert decompressor.decompress(archive) == b"some data " * 10
+    assert decompressor.settings == settings
+
+
+def test_unstorable_settings_are_refused():
+    @dataclasses.dataclass(frozen=True)
+    class Odd(Settings):
+        rate: float = float("nan")
+
+    with pytest.raises(PaqlstmError, match="cannot be stored"):
+        ArchiveCompressor(Odd(level=LEVEL))
+
+
+def test_many_chunks_whatever_the_piece_sizes(text, small_chunks):
+    one_go = pack(text)
+    _, chunks, _ = layout(one_go)
+    assert [raw for raw, _, _ in chunks] == [small_chunks] * 4 + [len(text) - 4 * small_chunks]
+    # How the input is fed must not change the archive.
+    assert pack(text, pieces=7) == one_go
+    assert pack(text, pieces=len(text) // 3) == one_go
+    assert unpack(one_go) == text
+
+
+def test_compressor_emits_chunks_as_they_fill(small_chunks):
+    compressor = ArchiveCompressor(Settings(level=LEVEL))
+    first = compressor.compress(b"a" * 100)
+    assert first.startswith(b"PQLS") and len(first) < 40   # the header only
+    assert compressor.compress(b"b" * 100) == b""
+    assert len(compressor.compress(b"c" * small_chunks)) > 8  # one full chunk out
+    compressor.flush()
+    with pytest.raises(ValueError):
+        compressor.flush()
+    with pytest.raises(ValueError):
+        compressor.compress(b"more")
+
+
+def test_decompressor_byte_by_byte_with_output_limit(text, small_chunks):
+    archive = pack(text)
+    pieces = [archive[i:i + 1] for i in range(len(archive) - 1)] + [archive[-1:] + b"NEXT"]
+    decompressor = ArchiveDecompressor()
+    out = bytearray()
+    for piece in pieces:
+        out += decompressor.decompress(piece, 1000)
+        while not decompressor.needs_input and not decompressor.eof:
+            out += decompressor.decompress(b"", 1000)
+    assert out == text
+    assert decompressor.eof and decompressor.unused_data == b"NEXT"
+    assert decompressor.settings == Settings(level=LEVEL)
+    with pytest.raises(EOFError):
+        decompressor.decompress(b"x")
+
+
+def test_decompressor_max_length_semantics(text, small_chunks):
+    decompressor = ArchiveDecompressor()
+    first = decompressor.decompress(pack(text), 10)
+    assert first == text[:10] and not decompressor.needs_input and not decompressor.eof
+    assert decompressor.decompress(b"", 0) == b""
+    rest = decompressor.decompress(b"")
+    assert first + rest == text and decompressor.eof and not decompressor.needs_input
+
+
+def test_reader_reads_its_file_in_bounded_pieces(text, small_chunks):
+    class Recording(io.BytesIO):
+        sizes = []
+
+        def read(self, size=-1):
+            self.sizes.append(size)
+            return super().read(size)
+
+    source = Recording(pack(text))
+    reader = ArchiveReader(source)
+    assert reader.read(100) == text[:100]
+    assert reader.tell() == 100
+    assert reader.readall() == text[100:]
+    assert all(0 < size <= container.READ_SIZE for size in Recording.sizes)
+
+
+def test_concatenated_archives_decode_to_the_concatenation(text):
+    assert unpack(pack(text) + pack(b"") + pack(b"tail")) == text + b"tail"
+
+
+# --- rejection -------------------------------------------------------------------
+
+def test_foreign_and_empty_inputs():
+    for foreign in (b"hello world", gzip.compress(b"data"), b"PQLX", b"\x00" * 64):
+        with pytest.raises(PaqlstmError, match="^not a paqlstm archive$"):
+            unpack(foreign)
+    with pytest.raises(PaqlstmError, match="^not a paqlstm archive"):
+        unpack(b"")
+    with pytest.raises(PaqlstmError, match="not a paqlstm archive"):
+        ArchiveDecompressor().decompress(b"XY")
+
+
+def test_unknown_version():
+    archive = bytearray(pack(b"abc"))
+    archive[4] = 2
+    with pytest.raises(PaqlstmError, match="unsupported archive format version 2"):
+        unpack(bytes(archive))
+
+
+def test_header_corruption():
+    archive = pack(b"abc")
+    header, _, _ = layout(archive)
+    for pos in range(5, len(header)):
+        damaged = bytearray(archive)
+        damaged[pos] ^= 0x01
+        with pytest.raises(PaqlstmError):
+            unpack(bytes(damaged))
+    damaged = bytearray(archive)
+    damaged[10] ^= 0x01  # inside the settings text
+    with pytest.raises(PaqlstmError, match="header checksum mismatch"):
+        unpack(bytes(damaged))
+
+
+def test_valid_checksum_but_unknown_settings():
+    body = b'{"level":1,"turbo":true}'
+    head = b"PQLS\x01" + struct.pack("<H", len(body)) + body
+    with pytest.raises(PaqlstmError, match="settings"):
+        unpack(head + struct.pack("<I", zlib.crc32(head)))
+
+
+@pytest.mark.parametrize("raw_length, comp_length, message", [
+    (MAX_CHUNK_SIZE + 1, 10, "impossible chunk length"),
+    (100, 100 * 3 // 2 + 65, "impossible chunk length"),
+    (0, 5, "bad end of chunks"),
+])
+def test_impossible_chunk_lengths(raw_length, comp_length, message):
+    archive = pack(b"hello " * 100)
+    _, [(_, _, offset)], _ = layout(archive)
+    damaged = archive[:offset] + struct.pack("<II", raw_length, comp_length) + archive[offset + 8:]
+    with pytest.raises(PaqlstmError, match=message):
+        unpack(damaged)
+
+
+def test_chunk_length_mismatch_is_detected():
+    archive = pack(b"hello " * 100)
+    _, [(raw_length, comp_length, offset)], _ = layout(archive)
+    for delta in (-1, 1):
+        damaged = archive[:offset] + struct.pack("<II", raw_length + delta, comp_length) + archive[offset + 8:]
+        with pytest.raises(PaqlstmError, match="corrupt archive"):
+            unpack(damaged)
+
+
+def test_payload_corruption_is_detected(text):
+    archive = pack(text)
+    _, [(_, comp_length, offset)], _ = layout(archive)
+    for pos in (offset + 8, offset + 8 + comp_length // 3, offset + 8 + comp_length // 2):
+        damaged = bytearray(archive)
+        damaged[pos] ^= 0x40
+        with pytest.raises(PaqlstmError, match="corrupt archive"):
+            unpack(bytes(damaged))
+    # The coder's final bytes have slack: a change there either decodes the same data or fails.
+    damaged = bytearray(archive)
+    damaged[offset + 8 + comp_length - 1] ^= 0x40
+    try:
+        assert unpack(bytes(damaged)) == text
+    except PaqlstmError as exc:
+        assert "corrupt archive" in str(exc)
+
+
+def test_trailer_checks():
+    data = b"hello " * 100
+    archive = pack(data)
+    damaged = bytearray(archive)
+    damaged[-1] ^= 1
+    with pytest.raises(PaqlstmError, match="trailer checksum mismatch"):
+        unpack(bytes(damaged))
+    crc = zlib.crc32(data)
+    with pytest.raises(PaqlstmError, match="checksum mismatch"):
+        unpack(with_trailer(archive, len(data) + 1, crc))
+    with pytest.raises(PaqlstmError, match="checksum mismatch"):
+        unpack(with_trailer(archive, len(data), crc ^ 1))
+    assert unpack(with_trailer(archive, len(data), crc)) == data
+
+
+def test_every_truncation_is_detected(small_chunks):
+    data = bytes(range(256)) * 20
+    archive = pack(data)
+    assert len(layout(archive)[1]) == 2
+    for cut in range(1, len(archive)):
+        with pytest.raises(PaqlstmError, match="^truncated archive$"):
+            unpack(archive[:cut])
+    second = pack(b"second")
+    with pytest.raises(PaqlstmError, match="^truncated archive$"):
+        unpack(archive + second[:-3])
+
+
+def test_trailing_garbage():
+    archive = pack(b"abc")
+    for garbage in (b"\x00", b"garbage", b"\x00" * 512):
+        with pytest.raises(PaqlstmError, match="trailing garbage"):
+            unpack(archive + garbage)
+    decompressor = ArchiveDecompressor()
+    assert decompressor.decompress(archive + b"garbage") == b"abc"
+    assert decompressor.eof and decompressor.unused_data == b"garbage"
