@@ -245,11 +245,14 @@ class _Meter:
         return data
 
     def write(self, data):
-        size = memoryview(data).nbytes
-        if self._file is not None:
-            self._file.write(data)
-        self._advance(size)
-        return size
+        view = memoryview(data).cast("B")
+        written = 0
+        while self._file is not None and written < view.nbytes:
+            # A buffered write can stop short without raising (seen when a pipe's reader
+            # leaves); writing the rest then raises the error instead of losing data.
+            written += self._file.write(view[written:])
+        self._advance(view.nbytes)
+        return view.nbytes
 
     def _advance(self, size):
         self.count += size
