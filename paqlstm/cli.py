@@ -150,35 +150,32 @@ def _process(mode, name, level, keep, force, to_stdout, output, quiet, verbose):
         target = "-"
     else:
         target = output or _default_output(mode, name)
-    stdout = click.get_binary_stream("stdout")
-    if target == "-" and mode == "compress" and stdout.isatty() and not force:
-        raise click.ClickException("compressed data not written to a terminal (use -f to force)")
-    if target not in (None, "-") and os.path.lexists(target):
-        if not force:
-            raise click.ClickException(f"{target} already exists (use -f to overwrite)")
-        if not from_stdin and os.path.samefile(name, target):
-            raise click.ClickException("input and output are the same file")
 
     with contextlib.ExitStack() as stack:
-        source = click.get_binary_stream("stdin") if from_stdin else stack.enter_context(open(name, "rb"))
+        source = sys.stdin.buffer if from_stdin else stack.enter_context(open(name, "rb"))
         size = _regular_file_size(source)
+        if target == "-":
+            sink = sys.stdout.buffer
+            if mode == "compress" and sink.isatty() and not force:
+                raise click.ClickException("compressed data not written to a terminal (use -f to force)")
+        elif target is not None:
+            if os.path.lexists(target):
+                if not force:
+                    raise click.ClickException(f"{target} already exists (use -f to overwrite)")
+                if not from_stdin and os.path.samefile(name, target):
+                    raise click.ClickException("input and output are the same file")
+            sink = stack.enter_context(_replacing(target, None if from_stdin or size is None else name))
+        else:
+            sink = None
         bar = None
         if size is not None and size > PROGRESS_MIN_SIZE and not quiet and sys.stderr.isatty():
             bar = stack.enter_context(tqdm(total=size, unit="B", unit_scale=True, unit_divisor=1024,
                                            desc=_display(name), file=sys.stderr, leave=False))
         started = time.perf_counter()
-        reader = _Meter(source, bar)
-        if target is None:
-            writer = _Meter(None)
-            _transfer(mode, reader, writer, level)
-        elif target == "-":
-            writer = _Meter(stdout)
-            _transfer(mode, reader, writer, level)
-            stdout.flush()
-        else:
-            with _replacing(target, None if from_stdin or size is None else name) as out:
-                writer = _Meter(out)
-                _transfer(mode, reader, writer, level)
+        reader, writer = _Meter(source, bar), _Meter(sink)
+        _transfer(mode, reader, writer, level)
+        if target == "-":
+            sink.flush()
         seconds = time.perf_counter() - started
 
     if target not in (None, "-") and not keep and size is not None and not from_stdin:
