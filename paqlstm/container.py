@@ -6,7 +6,8 @@ with the length and CRC-32 of the original data. A file may hold several archive
 back to back; they decode to the concatenation of their contents.
 
 Both directions stream in bounded memory: `ArchiveCompressor` holds at most one raw
-chunk, `ArchiveDecompressor` at most one compressed chunk plus its decoded output.
+chunk, `ArchiveDecompressor` at most one compressed chunk plus its decoded output
+(beyond what a caller hands it in one call).
 They are push-style, like `lzma.LZMACompressor` / `lzma.LZMADecompressor`, and
 `ArchiveReader` turns a file of archives into a readable stream on top of them.
 """
@@ -32,12 +33,12 @@ _END_OF_CHUNKS = _CHUNK.pack(0, 0)
 READ_SIZE = 1 << 18
 
 
-def max_compressed_size(raw_length):
-    """The most bytes the engine can emit for a chunk of raw_length bytes."""
+def _max_compressed_size(raw_length):
+    """The most bytes the engine emits for a chunk of raw_length bytes (its Encoder's buffer)."""
     return raw_length * 3 // 2 + 64
 
 
-def could_be_archive(prefix):
+def _could_be_archive(prefix):
     """Whether bytes that start a file are consistent with an archive (so far)."""
     return MAGIC.startswith(bytes(prefix[:len(MAGIC)]))
 
@@ -65,10 +66,10 @@ class ArchiveCompressor:
 
     def __init__(self, settings):
         self.settings = settings
+        self._header = _header(settings)  # emitted with the first output
         self._encoder = Encoder(settings)
         self._chunk_size = CHUNK_SIZE
         self._pending = bytearray()   # raw bytes waiting for a full chunk
-        self._header = _header(settings)  # emitted with the first output
         self._length = 0
         self._crc = 0
         self._flushed = False
@@ -175,7 +176,7 @@ class ArchiveDecompressor:
 
     def _read_header(self):
         buf = self._input
-        if not could_be_archive(buf):
+        if not _could_be_archive(buf):
             raise PaqlstmError("not a paqlstm archive")
         if len(buf) < _PREFIX.size:
             return False
@@ -208,7 +209,7 @@ class ArchiveDecompressor:
             del buf[:_CHUNK.size]
             self._state = _TRAILER_NEXT
             return True
-        if raw_length > MAX_CHUNK_SIZE or comp_length > max_compressed_size(raw_length):
+        if raw_length > MAX_CHUNK_SIZE or comp_length > _max_compressed_size(raw_length):
             raise PaqlstmError("corrupt archive: impossible chunk length")
         end = _CHUNK.size + comp_length
         if len(buf) < end:
@@ -273,7 +274,7 @@ class ArchiveReader(io.RawIOBase):
                 data = self._decompressor.unused_data or self._file.read(READ_SIZE)
                 if not data:
                     return b""
-                if not could_be_archive(data):
+                if not _could_be_archive(data):
                     raise PaqlstmError("trailing garbage after archive")
                 self._decompressor = ArchiveDecompressor()
             elif self._decompressor.needs_input:
