@@ -2,8 +2,10 @@
 
 For every bit it predicts P(1) from
   - order-0 and order-1 contexts (direct tables of bit-history states),
-  - order-2..7 byte contexts and four word contexts: the current word, and it with
-    the previous word, with the word before that, and with both (hashed buckets),
+  - order-2..7 byte contexts, four word contexts (the current word, and it with
+    the previous word, with the word before that, and with both) and a column
+    context (the byte above in the previous line, the column, the last byte),
+    all hashed into buckets,
   - the match model,
 mixes them (each context gives its stretched and its linear prediction) in a
 two-layer network: five weight sets, chosen by the partial byte, the match state,
@@ -32,8 +34,8 @@ from .kernels.statemap import new_statemaps, statemap_p, statemap_update
 from .kernels.states import NEXT_STATE
 
 # Contexts, in mixer-input order. O0 and O1 index direct tables; the rest are hashed.
-O0, O1, O2, O3, O4, O5, O6, WORD, WORD_PAIR, WORD_SKIP, WORD_TRIPLE, O7 = range(12)
-N_CTX = 12
+O0, O1, O2, O3, O4, O5, O6, WORD, WORD_PAIR, WORD_SKIP, WORD_TRIPLE, O7, COLUMN = range(13)
+N_CTX = 13
 FIRST_HASHED = O2
 LINEAR_INPUT = N_CTX            # N_CTX more inputs: each context's P(1) - 1/2, linearly
 MATCH_INPUT = 2 * N_CTX
@@ -51,8 +53,8 @@ SET_OFFSETS = tuple(int(x) for x in np.cumsum((0,) + SET_ROWS[:-1]))
 N_SETS = len(SET_ROWS)
 
 # Scalar registers.
-C0, BITS, C4, C8, WORD0, WORD1, LINE_MASK, MATCH_BIT, WORD2, MIXER_RATE, BYTES = range(11)
-N_REGS = 11
+C0, BITS, C4, C8, WORD0, WORD1, LINE_MASK, MATCH_BIT, WORD2, MIXER_RATE, BYTES, LINE_START, PREV_LINE_START = range(13)
+N_REGS = 13
 
 STATEMAP_LIMIT = 1023
 MATCH_MAP_LIMIT = 1023
@@ -171,6 +173,11 @@ def _start_byte(m):
     m.hashes[WORD_SKIP] = _combine(_combine(w0, w2), 9)
     m.hashes[WORD_TRIPLE] = _combine(_combine(_combine(w0, w1), w2), 10)
     m.hashes[O7] = _combine(_combine(c4, c8 & 0xFFFFFF), 11)
+    # Line-wrapped text and tables: the byte above in the previous line, with the column.
+    column = m.regs[BYTES] - m.regs[LINE_START]
+    above_pos = m.regs[PREV_LINE_START] + column
+    above = m.history[above_pos & (m.history.size - 1)] if above_pos < m.regs[LINE_START] else 0
+    m.hashes[COLUMN] = _combine(_combine(above, c4 & 0xFF), 12 + min(column, 63))
     _locate_buckets(m)
 
 
@@ -188,6 +195,9 @@ def _end_byte(m, byte):
         regs[WORD0] = 0
     match_update_byte(m.match_regs, m.history, m.positions, byte)
     regs[BYTES] += 1
+    if byte == 10:
+        regs[PREV_LINE_START] = regs[LINE_START]
+        regs[LINE_START] = regs[BYTES]
     regs[MIXER_RATE] = MIXER_LR + (LR_DECAY * LR_HALF) // (LR_HALF + regs[BYTES])
     _start_byte(m)
 
