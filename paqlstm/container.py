@@ -16,7 +16,7 @@ import json
 import struct
 import zlib
 
-from .engine import CHUNK_SIZE, MAX_CHUNK_SIZE, Decoder, Encoder, Settings
+from .engine import CHUNK_SIZE, MAX_CHUNK_SIZE, Decoder, Encoder, Settings, max_payload_size
 from .errors import PaqlstmError
 
 MAGIC = b"PQLS"
@@ -31,11 +31,6 @@ _END_OF_CHUNKS = _CHUNK.pack(0, 0)
 # File reads while decoding: large enough that Python overhead vanishes next to
 # decoding, small enough not to matter for memory.
 READ_SIZE = 1 << 18
-
-
-def _max_compressed_size(raw_length):
-    """The most bytes the engine emits for a chunk of raw_length bytes (its Encoder's buffer)."""
-    return raw_length * 3 // 2 + 64
 
 
 def _could_be_archive(prefix):
@@ -209,7 +204,7 @@ class ArchiveDecompressor:
             del buf[:_CHUNK.size]
             self._state = _TRAILER_NEXT
             return True
-        if raw_length > MAX_CHUNK_SIZE or comp_length > _max_compressed_size(raw_length):
+        if raw_length > MAX_CHUNK_SIZE or comp_length > max_payload_size(raw_length):
             raise PaqlstmError("corrupt archive: impossible chunk length")
         end = _CHUNK.size + comp_length
         if len(buf) < end:

@@ -23,6 +23,11 @@ CHUNK_SIZE = 1 << 20          # raw bytes per chunk written by the encoder
 MAX_CHUNK_SIZE = 1 << 24      # largest raw chunk a decoder accepts
 
 
+def max_payload_size(raw_length):
+    """Most bytes a chunk of raw_length bytes can code to: 12 bits per bit at worst, plus the flush."""
+    return raw_length * 3 // 2 + 64
+
+
 def level_memory(level):
     """Bytes of model memory a level uses (an upper bound; pages untouched stay free)."""
     return model_memory(*LEVEL_TABLE_BITS[level])
@@ -62,7 +67,7 @@ class Encoder:
 
     def encode_chunk(self, data):
         raw = np.frombuffer(data, dtype=np.uint8)
-        out = np.empty(raw.size * 3 // 2 + 64, dtype=np.uint8)
+        out = np.empty(max_payload_size(raw.size), dtype=np.uint8)
         written = encode_block(self.model, new_coder_state(), raw, out)
         return out[:written].tobytes()
 
