@@ -84,7 +84,7 @@ class Model(NamedTuple):
     apm1: np.ndarray          # uint16: APM on order-1
     apm2: np.ndarray          # uint16: APM on hashed order-3
     apm_slots: np.ndarray     # int64 [2]
-    probs: np.ndarray         # int64 [3]: mixer output, final p, (spare)
+    probs: np.ndarray         # int64 [1]: the mixer's output, which its final layer trains on
     history: np.ndarray       # uint8 ring buffer of coded bytes (match model)
     positions: np.ndarray     # int32 hash of recent bytes -> position in history
     match_regs: np.ndarray    # int64 match model registers
@@ -120,7 +120,7 @@ def new_model(hash_bits, history_bits):
         apm1=new_apm(65536),
         apm2=new_apm(65536),
         apm_slots=np.zeros(2, dtype=np.int64),
-        probs=np.zeros(3, dtype=np.int64),
+        probs=np.zeros(1, dtype=np.int64),
         history=np.zeros(1 << history_bits, dtype=np.uint8),
         positions=np.zeros(1 << (history_bits - 2), dtype=np.int32),
         match_regs=new_match_state(),
@@ -250,7 +250,6 @@ def predict_bit(m):
     p1 = apm_refine(m.apm1, c0 | (c1 << 8), p, m.apm_slots, 0)
     p2 = apm_refine(m.apm2, (_combine(regs[C4] & 0xFFFFFF, c0) & 0xFFFF), p, m.apm_slots, 1)
     final = (p1 + p2 + 1) >> 1
-    m.probs[1] = final
     return final
 
 
