@@ -7,6 +7,7 @@ names, guards against clobbering files, and reports. Every failure ends in one
 import contextlib
 import os
 import shutil
+import signal
 import stat
 import sys
 import tempfile
@@ -27,11 +28,36 @@ def _error(message):
     click.echo(f"paqlstm: error: {message}", err=True)
 
 
+_sigint_seen = False
+
+
+def _on_sigint(signum, frame):
+    """Remember Ctrl-C, then interrupt. Python swallows a KeyboardInterrupt raised
+    inside a finalizer (llvmlite runs some while Numba compiles), so the copy loop
+    also checks the flag at every chunk and before the output is kept."""
+    global _sigint_seen
+    _sigint_seen = True
+    raise KeyboardInterrupt
+
+
+def _check_interrupt():
+    if _sigint_seen:
+        raise KeyboardInterrupt
+
+
+def _quiet_swallowed_interrupts(unraisable, report=sys.unraisablehook):
+    """The flag carries a Ctrl-C that a finalizer swallowed: no "Exception ignored" noise."""
+    if not isinstance(unraisable.exc_value, KeyboardInterrupt):
+        report(unraisable)
+
+
 class _Cli(click.Group):
     """A group whose every outcome is an exit status, with errors as one line on stderr."""
 
     def main(self, args=None, prog_name=None, **extra):
         extra["standalone_mode"] = False  # let errors reach us instead of click's printer
+        signal.signal(signal.SIGINT, _on_sigint)
+        sys.unraisablehook = _quiet_swallowed_interrupts
         try:
             status = super().main(args, prog_name or "paqlstm", **extra)
         except click.Abort:               # click's form of KeyboardInterrupt
@@ -174,6 +200,7 @@ def _process(mode, name, level, keep, force, to_stdout, output, quiet, verbose):
         started = time.perf_counter()
         reader, writer = _Meter(source, bar), _Meter(sink)
         _transfer(mode, reader, writer, level)
+        _check_interrupt()
         if target == "-":
             sink.flush()
         seconds = time.perf_counter() - started
@@ -252,6 +279,7 @@ class _Meter:
         return view.nbytes
 
     def _advance(self, size):
+        _check_interrupt()
         self.count += size
         if self._bar is not None:
             self._bar.update(size)
