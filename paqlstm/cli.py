@@ -62,7 +62,10 @@ class _Cli(click.Group):
             status = super().main(args, prog_name or "paqlstm", **extra)
         except click.Abort:               # click's form of KeyboardInterrupt
             _error("interrupted")
-            status = 130
+            # Temporary files are already gone. An interrupt can leave compiler objects
+            # half torn down, whose finalizers would print noise at exit: leave now.
+            sys.stderr.flush()
+            os._exit(130)
         except click.ClickException as exc:
             ctx = getattr(exc, "ctx", None)
             hint = f" (see '{ctx.command_path} --help')" if ctx else ""
