@@ -27,7 +27,7 @@ from .kernels.apm import apm_refine, apm_update, new_apm
 from .kernels.coder import decode_bit, decode_init, encode_bit, encode_flush
 from .kernels.contextmap import LINE, find_bucket, nibble_node
 from .kernels.match import (length_bucket, match_expected_bit, match_update_byte,
-                            new_match_state, LEN)
+                            new_match_state, LEN, POS)
 from .kernels.mixer import mixer_dot, mixer_train
 from .kernels.squash import squash, stretch
 from .kernels.statemap import new_statemaps, statemap_p, statemap_update
@@ -53,8 +53,8 @@ SET_OFFSETS = tuple(int(x) for x in np.cumsum((0,) + SET_ROWS[:-1]))
 N_SETS = len(SET_ROWS)
 
 # Scalar registers.
-C0, BITS, C4, C8, WORD0, WORD1, LINE_MASK, MATCH_BIT, WORD2, MIXER_RATE, BYTES, LINE_START, PREV_LINE_START = range(13)
-N_REGS = 13
+C0, BITS, C4, C8, WORD0, WORD1, LINE_MASK, MATCH_BIT, WORD2, MIXER_RATE, LINE_START, PREV_LINE_START = range(12)
+N_REGS = 12
 
 STATEMAP_LIMIT = 1023
 MATCH_MAP_LIMIT = 1023
@@ -174,7 +174,7 @@ def _start_byte(m):
     m.hashes[WORD_TRIPLE] = _combine(_combine(_combine(w0, w1), w2), 10)
     m.hashes[O7] = _combine(_combine(c4, c8 & 0xFFFFFF), 11)
     # Line-wrapped text and tables: the byte above in the previous line, with the column.
-    column = m.regs[BYTES] - m.regs[LINE_START]
+    column = m.match_regs[POS] - m.regs[LINE_START]  # POS: bytes coded so far
     above_pos = m.regs[PREV_LINE_START] + column
     above = m.history[above_pos & (m.history.size - 1)] if above_pos < m.regs[LINE_START] else 0
     m.hashes[COLUMN] = _combine(_combine(above, c4 & 0xFF), 12 + min(column, 63))
@@ -194,11 +194,11 @@ def _end_byte(m, byte):
         regs[WORD1] = regs[WORD0]
         regs[WORD0] = 0
     match_update_byte(m.match_regs, m.history, m.positions, byte)
-    regs[BYTES] += 1
+    coded = m.match_regs[POS]
     if byte == 10:
         regs[PREV_LINE_START] = regs[LINE_START]
-        regs[LINE_START] = regs[BYTES]
-    regs[MIXER_RATE] = MIXER_LR + (LR_DECAY * LR_HALF) // (LR_HALF + regs[BYTES])
+        regs[LINE_START] = coded
+    regs[MIXER_RATE] = MIXER_LR + (LR_DECAY * LR_HALF) // (LR_HALF + coded)
     _start_byte(m)
 
 
@@ -240,11 +240,9 @@ def predict_bit(m):
     if expected >= 0:
         order += 1 + (m.match_regs[LEN] > 16)
     m.set_rows[SET_ORDER] = SET_OFFSETS[SET_ORDER] + order * 256 + c0
-    dot = 0
     for k in range(N_SETS):
         m.set_out[k] = mixer_dot(m.inputs, m.weights, m.set_rows[k], N_INPUTS)
-        dot += m.set_out[k] * m.final_weights[c0, k]
-    p = squash(dot >> 16)
+    p = squash(mixer_dot(m.set_out, m.final_weights, c0, N_SETS))
     m.probs[0] = p
 
     p1 = apm_refine(m.apm1, c0 | (c1 << 8), p, m.apm_slots, 0)
@@ -262,10 +260,8 @@ def update_bit(m, bit):
     apm_update(m.apm1, m.apm_slots[0], bit, APM_RATE)
     apm_update(m.apm2, m.apm_slots[1], bit, APM_RATE)
 
-    err = ((bit << 12) - m.probs[0]) * FINAL_LR
+    mixer_train(m.set_out, m.final_weights, c0, N_SETS, ((bit << 12) - m.probs[0]) * FINAL_LR)
     for k in range(N_SETS):
-        w = m.final_weights[c0, k] + ((m.set_out[k] * err) >> 14)
-        m.final_weights[c0, k] = w
         err_k = ((bit << 12) - squash(m.set_out[k])) * regs[MIXER_RATE]
         mixer_train(m.inputs, m.weights, m.set_rows[k], N_INPUTS, err_k)
 
