@@ -303,11 +303,16 @@ def encode_block(m, coder, data, out):
 
 @njit
 def decode_block(m, coder, payload, out):
-    """Decode out.size bytes from `payload`; returns how many payload bytes were read."""
+    """Decode out.size bytes from `payload`; returns how many payload bytes were read.
+
+    A count other than payload.size means the chunk is corrupt (work stops as soon as
+    the decoder runs past the payload, so a forged chunk length cannot cost much)."""
     decode_init(coder, payload)
     for i in range(out.size):
         for _ in range(8):
             bit = decode_bit(coder, payload, predict_bit(m))
             update_bit(m, bit)
         out[i] = m.regs[C4] & 0xFF
+        if coder[3] > payload.size:
+            break  # needs bytes the encoder never wrote: corrupt, so stop early
     return coder[3]
