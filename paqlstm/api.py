@@ -15,11 +15,15 @@ from .engine import DEFAULT_LEVEL, Settings
 class Compressor(ArchiveCompressor):
     """Incremental compressor, like lzma.LZMACompressor: `compress()` pieces, then `flush()`.
 
-    `level` and any further keyword options become the archive's `Settings`.
+    `level` and any further keyword options become the archive's `Settings`. When
+    `size_hint` (the input's length, if known) is given, the model's tables are sized
+    to it: a short input then starts faster and needs less memory to decompress. Any
+    amount of data may still be written.
     """
 
-    def __init__(self, level=DEFAULT_LEVEL, **options):
-        super().__init__(Settings(level=level, **options))
+    def __init__(self, level=DEFAULT_LEVEL, *, size_hint=None, **options):
+        settings = Settings(level=level, **options)
+        super().__init__(settings if size_hint is None else settings.sized_for(size_hint))
 
 
 class Decompressor(ArchiveDecompressor):
@@ -32,7 +36,8 @@ class Decompressor(ArchiveDecompressor):
 
 def compress(data, level=DEFAULT_LEVEL, **options):
     """Compress a bytes-like object into one archive."""
-    compressor = Compressor(level, **options)
+    data = memoryview(data)
+    compressor = Compressor(level, size_hint=data.nbytes, **options)
     return compressor.compress(data) + compressor.flush()
 
 

@@ -202,7 +202,7 @@ def _process(mode, name, level, keep, force, to_stdout, output, quiet, verbose):
                                            desc=_display(name), file=sys.stderr, leave=False))
         started = time.perf_counter()
         reader, writer = _Meter(source, bar), _Meter(sink)
-        _transfer(mode, reader, writer, level)
+        _transfer(mode, reader, writer, level, size)
         _check_interrupt()
         if target == "-":
             sink.flush()
@@ -215,9 +215,9 @@ def _process(mode, name, level, keep, force, to_stdout, output, quiet, verbose):
         click.echo(_summary(name, target, raw, packed, seconds), err=True)
 
 
-def _transfer(mode, reader, writer, level):
+def _transfer(mode, reader, writer, level, size):
     if mode == "compress":
-        with api.open(writer, "wb", level=level) as archive:
+        with api.open(writer, "wb", level=level, size_hint=size) as archive:
             shutil.copyfileobj(reader, archive, CHUNK_SIZE)
     else:
         with api.open(reader, "rb") as archive:

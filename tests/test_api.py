@@ -30,7 +30,7 @@ def test_exports():
 
 def test_one_shot_round_trip_of_any_bytes_like(text):
     archive = paqlstm.compress(text, level=LEVEL)
-    assert header_settings(archive) == {"level": LEVEL}
+    assert header_settings(archive) == {"level": LEVEL, "hash_bits": 21, "history_bits": 16}  # sized to 15 KB
     assert paqlstm.decompress(archive) == text
     assert paqlstm.decompress(bytearray(archive)) == text
     assert paqlstm.decompress(memoryview(archive)) == text
@@ -41,7 +41,7 @@ def test_one_shot_round_trip_of_any_bytes_like(text):
 
 
 def test_default_level_and_options():
-    assert header_settings(paqlstm.compress(b"")) == {"level": DEFAULT_LEVEL}
+    assert header_settings(paqlstm.compress(b""))["level"] == DEFAULT_LEVEL
     assert paqlstm.decompress(paqlstm.compress(b"")) == b""
     with pytest.raises(paqlstm.PaqlstmError):
         paqlstm.compress(b"x", level=0)
@@ -59,7 +59,7 @@ def test_decompress_errors():
 
 def test_incremental_round_trip(text, monkeypatch):
     monkeypatch.setattr(container, "CHUNK_SIZE", 2000)
-    compressor = paqlstm.Compressor(level=LEVEL)
+    compressor = paqlstm.Compressor(level=LEVEL, size_hint=len(text))
     archive = b"".join(compressor.compress(text[i:i + 777]) for i in range(0, len(text), 777))
     archive += compressor.flush()
     assert archive == paqlstm.compress(text, level=LEVEL)

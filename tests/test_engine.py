@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from paqlstm.engine import Decoder, Encoder, Settings, level_memory
+from paqlstm.engine import LEVEL_TABLE_BITS, MIN_TABLE_BITS, Decoder, Encoder, Settings, level_memory
 from paqlstm.errors import PaqlstmError
 
 
@@ -48,3 +48,22 @@ def test_levels_and_settings_validation():
     with pytest.raises(PaqlstmError):
         Settings.from_dict({"level": 3, "bogus": 1})
     assert Settings.from_dict(Settings(level=4).to_dict()) == Settings(level=4)
+    with pytest.raises(PaqlstmError):
+        Settings(level=4, hash_bits=LEVEL_TABLE_BITS[4][0] + 1)  # above the level's memory bound
+    with pytest.raises(PaqlstmError):
+        Settings.from_dict({**Settings(level=4).to_dict(), "history_bits": 8})
+
+
+def test_tables_sized_to_a_short_input_and_capped_by_the_level():
+    level9 = Settings(level=9)
+    assert (level9.hash_bits, level9.history_bits) == LEVEL_TABLE_BITS[9]
+    tiny = level9.sized_for(1000)
+    assert (tiny.hash_bits, tiny.history_bits) == (MIN_TABLE_BITS, MIN_TABLE_BITS)
+    assert tiny.memory() < level9.memory() // 20
+    mid = level9.sized_for(100_000)
+    assert (mid.hash_bits, mid.history_bits) == (24, 17)   # 12.8 MB of buckets, 128 KB of history
+    assert level9.sized_for(10 ** 9) == level9
+    assert Settings(level=1).sized_for(10 ** 9) == Settings(level=1)
+    data = bytes(range(256)) * 300
+    packed = Encoder(mid).encode_chunk(data)
+    assert Decoder(Settings.from_dict(mid.to_dict())).decode_chunk(packed, len(data)) == data
