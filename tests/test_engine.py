@@ -57,8 +57,9 @@ def test_levels_and_settings_validation():
 def test_tables_sized_to_a_short_input_and_capped_by_the_level():
     level9 = Settings(level=9)
     assert (level9.hash_bits, level9.history_bits) == LEVEL_TABLE_BITS[9]
-    tiny = level9.sized_for(1000)
+    tiny = level9.sized_for(100)
     assert (tiny.hash_bits, tiny.history_bits) == (MIN_TABLE_BITS, MIN_TABLE_BITS)
+    assert level9.sized_for(1000).hash_bits == 17
     assert tiny.memory() < level9.memory() // 20
     mid = level9.sized_for(100_000)
     assert (mid.hash_bits, mid.history_bits) == (24, 17)   # 12.8 MB of buckets, 128 KB of history
