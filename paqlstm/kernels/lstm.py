@@ -1,0 +1,443 @@
+"""LSTM byte model: predicts the next byte from all bytes before it.
+
+Context: the previous byte (a learned embedding, i.e. the weight column the byte
+selects: one-hot input, no multiply) and the network's own hidden state, which
+summarises the history. One or more layers of LSTM cells with a tied input/forget
+gate (c = f*c' + (1-f)*g); every layer also sees the byte and the layer below; the
+softmax over 256 bytes reads the hidden state of every layer.
+
+Per bit: the byte softmax is folded into a binary tree of masses whose node n is
+the set of bytes starting with the partial byte n (the predictor's C0: 1, then
+2|b7, ...), so P(next bit = 1) = mass(2 c0 + 1) / mass(c0), one division per bit.
+
+Learning: truncated backpropagation through time over windows of `horizon` bytes:
+gradients of the cross entropy of each actual byte are summed over the window,
+the error flowing into each cell (dh, dc) is clipped to +-clip at every step, then
+one Adam step without momentum (paq8px and cmix found momentum of no use here),
+learning rate decaying as lr / sqrt(1 + t * LR_DECAY). The hidden state runs on
+across windows; only the gradient is truncated.
+
+Determinism: float32 throughout, explicit loops in a fixed order, no fastmath and
+no libm on the prediction path: exp and tanh are polynomial / rational
+approximations written here with float32 constants; sqrt and division are exact
+IEEE operations. Matrix-vector products run input-major over contiguous rows
+(`out[:] += W[j, :] * x[j]`) so they vectorise without reassociation; the backward
+pass reads transposed copies of the weights, refreshed after each optimizer step.
+Initial weights come from a counter-based splitmix64 stream, so every machine
+starts from the same network.
+"""
+import math
+from typing import NamedTuple
+
+import numpy as np
+
+from ..jit import njit
+
+# Defaults for new_lstm (docs/TUNING.md, "LSTM kernel", has the measurements behind them).
+DEFAULT_CELLS = 32
+DEFAULT_LAYERS = 1
+DEFAULT_HORIZON = 20
+DEFAULT_LR = 0.002
+DEFAULT_CLIP = 5.0
+
+F32 = np.float32
+ZERO = F32(0.0)
+HALF = F32(0.5)
+ONE = F32(1.0)
+
+# Per-step activations kept for backpropagation, in acts[step, layer, kind, cell].
+ACT_F, ACT_G, ACT_O, ACT_C, ACT_TC, ACT_H = range(6)
+N_ACTS = 6
+# Rows of the scratch array `work` (further rows: dh carried back in time per layer,
+# then dc per layer).
+W_Z, W_DHID, W_DZ, W_DU = range(4)
+W_FIRST_CARRY = 4
+# Integer registers.
+POS, STEPS, UPDATES = range(3)
+N_REGS = 3
+# Float32 registers: settings and the optimizer's running beta2 power.
+LR, CLIP, B2_POW = range(3)
+N_FREGS = 3
+# Float64 statistics (diagnostics only; never read back by the model).
+LOSS_BITS, LOSS_BYTES = range(2)
+N_STATS = 2
+# Parameter arrays have a leading axis of 3: weight, gradient sum, Adam's second moment.
+PARAM, GRAD, MOMENT = range(3)
+
+BETA2 = F32(0.9999)
+ONE_MINUS_BETA2 = F32(1.0) - BETA2
+EPS = F32(1e-6)
+LR_DECAY = F32(0.0)
+FORGET_BIAS = 1.0
+P_SCALE = F32(4096.0)
+LOGIT_LIMIT = F32(80.0)      # exp(+-80) stays a normal float32, and 256 of them cannot overflow
+
+# exp(x) = 2^n * e^r with n = round(x / ln 2), r = x - n ln 2 split in an exact high
+# part (9 significant bits, so n * LN2_HI is exact) and a low part; e^r on
+# [-ln2/2, ln2/2] by a degree-7 polynomial (Cephes expf coefficients).
+LOG2E = F32(1.44269504088896341)
+LN2_HI = F32(0.693359375)
+LN2_LO = F32(-2.12194440e-4)
+EXP_P0 = F32(1.9875691500e-4)
+EXP_P1 = F32(1.3981999507e-3)
+EXP_P2 = F32(8.3334519073e-3)
+EXP_P3 = F32(4.1665795894e-2)
+EXP_P4 = F32(1.6666665459e-1)
+EXP_P5 = F32(5.0000001201e-1)
+# tanh(x) = x P(x^2) / Q(x^2), a 13/6 rational fit on [-9, 9] (the one Eigen uses); tanh
+# is +-1 in float32 beyond 9.
+TANH_LIMIT = F32(9.0)
+TANH_A1 = F32(4.89352455891786e-03)
+TANH_A3 = F32(6.37261928875436e-04)
+TANH_A5 = F32(1.48572235717979e-05)
+TANH_A7 = F32(5.12229709037114e-08)
+TANH_A9 = F32(-8.60467152213735e-11)
+TANH_A11 = F32(2.00018790482477e-13)
+TANH_A13 = F32(-2.76076847742355e-16)
+TANH_B0 = F32(4.89352518554385e-03)
+TANH_B2 = F32(2.26843463243900e-03)
+TANH_B4 = F32(1.18534705686654e-04)
+TANH_B6 = F32(1.19825839466702e-06)
+
+
+class Lstm(NamedTuple):
+    wx: np.ndarray      # float32 [3, layers, 256, 3 cells]: byte embedding per layer (forget, cell, output gates)
+    wu: np.ndarray      # float32 [3, layers, 2 cells, 3 cells]: from own hidden (rows < cells), layer below (rest)
+    bg: np.ndarray      # float32 [3, layers, 3 cells]: gate biases
+    wo: np.ndarray      # float32 [3, layers * cells, 256]: hidden -> byte logits
+    bo: np.ndarray      # float32 [3, 256]: logit biases
+    wu_t: np.ndarray    # float32 [layers, 3 cells, 2 cells]: wu[PARAM] transposed, for backward
+    wo_t: np.ndarray    # float32 [256, layers * cells]: wo[PARAM] transposed, for backward
+    acts: np.ndarray    # float32 [horizon + 1, layers, N_ACTS, cells]: step s at s + 1; 0 = carried in
+    probs: np.ndarray   # float32 [horizon, 256]: softmax of each step of the window
+    seq: np.ndarray     # int64 [horizon, 2]: input byte and actual next byte of each step
+    tree: np.ndarray    # float32 [512]: unnormalised masses, node n = bytes with prefix n; leaves 256 + byte
+    work: np.ndarray    # float32 scratch [4 + 2 layers, width]
+    regs: np.ndarray    # int64 [N_REGS]: POS (step in window), STEPS (forward), UPDATES (optimizer steps)
+    fregs: np.ndarray   # float32 [N_FREGS]: LR, CLIP, B2_POW
+    stats: np.ndarray   # float64 [N_STATS]: bits spent on actual bytes (ideal), bytes counted
+
+
+# ---------------------------------------------------------------- float32 math
+
+@njit(inline="always")
+def exp32(x):
+    """e^x for float32 x, clamped to [-80, 80]; relative error < 2e-7."""
+    x = min(max(x, -LOGIT_LIMIT), LOGIT_LIMIT)
+    n = np.floor(x * LOG2E + HALF)
+    r = x - n * LN2_HI - n * LN2_LO
+    p = ((((EXP_P0 * r + EXP_P1) * r + EXP_P2) * r + EXP_P3) * r + EXP_P4) * r + EXP_P5
+    p = p * r * r + r + ONE
+    scale = np.int32((np.int32(n) + np.int32(127)) << np.int32(23)).view(np.float32)
+    return p * scale
+
+
+@njit(inline="always")
+def tanh32(x):
+    """tanh for float32 x; absolute error < 5e-7, result within [-1, 1]."""
+    x = min(max(x, -TANH_LIMIT), TANH_LIMIT)
+    x2 = x * x
+    p = (((((TANH_A13 * x2 + TANH_A11) * x2 + TANH_A9) * x2 + TANH_A7) * x2 + TANH_A5) * x2 + TANH_A3) * x2 + TANH_A1
+    q = ((TANH_B6 * x2 + TANH_B4) * x2 + TANH_B2) * x2 + TANH_B0
+    return min(max(x * p / q, -ONE), ONE)
+
+
+@njit(inline="always")
+def sigmoid32(x):
+    """1 / (1 + e^-x) through tanh (exact identity), for float32 x."""
+    return HALF + HALF * tanh32(HALF * x)
+
+
+# ---------------------------------------------------------------- construction
+
+def _splitmix64(seed, n):
+    """n values of the splitmix64 stream for `seed`, as uint64 (NumPy wraps mod 2^64)."""
+    with np.errstate(over="ignore"):
+        z = (np.uint64(seed) + np.arange(1, n + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15))
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(31))
+
+
+def _uniform(stream, shape, limit):
+    """Uniform in [-limit, limit) from the top 24 bits: exact float64 steps, one rounding to float32."""
+    u = (stream >> np.uint64(40)).astype(np.float64) * 2.0 ** -24
+    return ((2.0 * u - 1.0) * limit).astype(np.float32).reshape(shape)
+
+
+def new_lstm(cells, horizon, lr, clip, seed=0, layers=1):
+    """A fresh model, its first prediction (after an imaginary byte 0) ready for lstm_bit_p."""
+    h, g = cells, 3 * cells
+    sizes = (layers * 256 * g, layers * 2 * h * g, layers * h * 256)
+    stream = _splitmix64(seed, sum(sizes))
+    parts = np.split(stream, np.cumsum(sizes)[:-1])
+    # Xavier: the gates see the byte, their own hidden state and (above layer 0) the one below.
+    gate_limit = math.sqrt(6.0 / (256 + 2 * h + g))
+    out_limit = math.sqrt(6.0 / (layers * h + 256))
+    wx = np.zeros((3, layers, 256, g), dtype=np.float32)
+    wu = np.zeros((3, layers, 2 * h, g), dtype=np.float32)
+    bg = np.zeros((3, layers, g), dtype=np.float32)
+    wo = np.zeros((3, layers * h, 256), dtype=np.float32)
+    wx[PARAM] = _uniform(parts[0], (layers, 256, g), gate_limit)
+    wu[PARAM] = _uniform(parts[1], (layers, 2 * h, g), gate_limit)
+    wu[PARAM, 0, h:] = 0.0          # layer 0 has no layer below
+    wo[PARAM] = _uniform(parts[2], (layers * h, 256), out_limit)
+    bg[PARAM, :, :h] = FORGET_BIAS  # remember by default
+    fregs = np.zeros(N_FREGS, dtype=np.float32)
+    fregs[LR] = lr
+    fregs[CLIP] = clip
+    fregs[B2_POW] = 1.0
+    lstm = Lstm(
+        wx=wx, wu=wu, bg=bg, wo=wo, bo=np.zeros((3, 256), dtype=np.float32),
+        wu_t=np.zeros((layers, g, 2 * h), dtype=np.float32),
+        wo_t=np.zeros((256, layers * h), dtype=np.float32),
+        acts=np.zeros((horizon + 1, layers, N_ACTS, h), dtype=np.float32),
+        probs=np.zeros((horizon, 256), dtype=np.float32),
+        seq=np.zeros((horizon, 2), dtype=np.int64),
+        tree=np.zeros(512, dtype=np.float32),
+        work=np.zeros((W_FIRST_CARRY + 2 * layers, max(256, g, 2 * h, layers * h)), dtype=np.float32),
+        regs=np.zeros(N_REGS, dtype=np.int64),
+        fregs=fregs,
+        stats=np.zeros(N_STATS, dtype=np.float64),
+    )
+    _transpose(lstm)
+    _forward(lstm, 0)
+    return lstm
+
+
+def lstm_memory(cells, horizon, layers=1):
+    """Bytes the arrays of new_lstm(cells, horizon, layers=layers) take."""
+    h, g = cells, 3 * cells
+    params = layers * (256 * g + 2 * h * g + g) + layers * h * 256 + 256
+    floats = (3 * params + layers * g * 2 * h + 256 * layers * h + (horizon + 1) * layers * N_ACTS * h
+              + horizon * 256 + 512 + (W_FIRST_CARRY + 2 * layers) * max(256, g, 2 * h, layers * h) + N_FREGS)
+    return 4 * floats + 8 * (2 * horizon + N_REGS + N_STATS)
+
+
+def lstm_weight_norm(lstm):
+    """Euclidean norm of all weights (float64): shows whether the weights move."""
+    total = 0.0
+    for a in (lstm.wx, lstm.wu, lstm.bg, lstm.wo, lstm.bo):
+        w = a[PARAM].astype(np.float64)
+        total += float(np.sum(w * w))
+    return math.sqrt(total)
+
+
+# ---------------------------------------------------------------- prediction
+
+@njit(inline="always")
+def lstm_bit_p(lstm, c0):
+    """P(next bit = 1) as a 12-bit integer in 1..4095, given the partial byte c0 (1..255)."""
+    t = lstm.tree
+    p = t[2 * c0 + 1] / t[c0]
+    if not p >= ZERO:   # NaN only if training diverged: stay neutral
+        return 2048
+    q = np.int64(p * P_SCALE + HALF)
+    return min(max(q, 1), 4095)
+
+
+@njit(inline="always")
+def lstm_expected_byte(lstm, c0):
+    """The likelier byte among those starting with c0, found by following the heavier half."""
+    t = lstm.tree
+    n = c0
+    while n < 256:
+        n = 2 * n + 1 if t[2 * n + 1] > t[2 * n] else 2 * n
+    return n - 256
+
+
+@njit(inline="always")
+def _forward(lstm, byte):
+    """One step with input `byte` at window position POS: activations, softmax, mass tree."""
+    wx, wu, bg, wo, bo = lstm.wx, lstm.wu, lstm.bg, lstm.wo, lstm.bo
+    acts, work, tree = lstm.acts, lstm.work, lstm.tree
+    layers, h = acts.shape[1], acts.shape[3]
+    g = 3 * h
+    s = lstm.regs[POS]
+    lstm.seq[s, 0] = byte
+    for l in range(layers):
+        for k in range(g):
+            work[W_Z, k] = bg[PARAM, l, k] + wx[PARAM, l, byte, k]
+        for j in range(h):
+            x = acts[s, l, ACT_H, j]
+            for k in range(g):
+                work[W_Z, k] += x * wu[PARAM, l, j, k]
+        if l > 0:
+            for j in range(h):
+                x = acts[s + 1, l - 1, ACT_H, j]
+                for k in range(g):
+                    work[W_Z, k] += x * wu[PARAM, l, h + j, k]
+        for j in range(h):
+            f = sigmoid32(work[W_Z, j])
+            cand = tanh32(work[W_Z, h + j])
+            o = sigmoid32(work[W_Z, 2 * h + j])
+            c = f * acts[s, l, ACT_C, j] + (ONE - f) * cand
+            tc = tanh32(c)
+            acts[s + 1, l, ACT_F, j] = f
+            acts[s + 1, l, ACT_G, j] = cand
+            acts[s + 1, l, ACT_O, j] = o
+            acts[s + 1, l, ACT_C, j] = c
+            acts[s + 1, l, ACT_TC, j] = tc
+            acts[s + 1, l, ACT_H, j] = o * tc
+    for k in range(256):
+        tree[256 + k] = bo[PARAM, k]
+    for l in range(layers):
+        for j in range(h):
+            x = acts[s + 1, l, ACT_H, j]
+            q = l * h + j
+            for k in range(256):
+                tree[256 + k] += x * wo[PARAM, q, k]
+    for k in range(256):
+        tree[256 + k] = exp32(tree[256 + k])
+    for n in range(255, 0, -1):
+        tree[n] = tree[2 * n] + tree[2 * n + 1]
+    total = tree[1]
+    for k in range(256):
+        lstm.probs[s, k] = tree[256 + k] / total
+    lstm.regs[STEPS] += 1
+
+
+# ---------------------------------------------------------------- learning
+
+@njit(inline="always")
+def _clip(x, limit):
+    return min(max(x, -limit), limit)
+
+
+@njit(inline="always")
+def _backward(lstm):
+    """Sum over the window the gradients of the bits spent on each actual byte."""
+    wx, wu, bg, wo, bo = lstm.wx, lstm.wu, lstm.bg, lstm.wo, lstm.bo
+    acts, work, seq, probs = lstm.acts, lstm.work, lstm.seq, lstm.probs
+    layers, h = acts.shape[1], acts.shape[3]
+    g = 3 * h
+    n_out = layers * h
+    clip = lstm.fregs[CLIP]
+    dh_row = W_FIRST_CARRY
+    dc_row = W_FIRST_CARRY + layers
+    for r in range(W_FIRST_CARRY, W_FIRST_CARRY + 2 * layers):
+        for j in range(h):
+            work[r, j] = ZERO
+    for s in range(probs.shape[0] - 1, -1, -1):
+        byte, target = seq[s, 0], seq[s, 1]
+        # Softmax + cross entropy: d loss / d logit = p - [k is the actual byte].
+        probs[s, target] -= ONE
+        for k in range(256):
+            bo[GRAD, k] += probs[s, k]
+        for q in range(n_out):
+            x = acts[s + 1, q // h, ACT_H, q % h]
+            for k in range(256):
+                wo[GRAD, q, k] += x * probs[s, k]
+        for q in range(n_out):
+            work[W_DHID, q] = ZERO
+        for k in range(256):
+            d = probs[s, k]
+            for q in range(n_out):
+                work[W_DHID, q] += d * lstm.wo_t[k, q]
+        probs[s, target] += ONE
+        for l in range(layers - 1, -1, -1):
+            for j in range(h):
+                f = acts[s + 1, l, ACT_F, j]
+                cand = acts[s + 1, l, ACT_G, j]
+                o = acts[s + 1, l, ACT_O, j]
+                tc = acts[s + 1, l, ACT_TC, j]
+                dh = _clip(work[W_DHID, l * h + j] + work[dh_row + l, j], clip)
+                dc = _clip(dh * o * (ONE - tc * tc) + work[dc_row + l, j], clip)
+                work[W_DZ, j] = dc * (acts[s, l, ACT_C, j] - cand) * f * (ONE - f)
+                work[W_DZ, h + j] = dc * (ONE - f) * (ONE - cand * cand)
+                work[W_DZ, 2 * h + j] = dh * tc * o * (ONE - o)
+                work[dc_row + l, j] = dc * f
+            for k in range(g):
+                d = work[W_DZ, k]
+                bg[GRAD, l, k] += d
+                wx[GRAD, l, byte, k] += d
+            for j in range(h):
+                x = acts[s, l, ACT_H, j]
+                for k in range(g):
+                    wu[GRAD, l, j, k] += x * work[W_DZ, k]
+            if l > 0:
+                for j in range(h):
+                    x = acts[s + 1, l - 1, ACT_H, j]
+                    for k in range(g):
+                        wu[GRAD, l, h + j, k] += x * work[W_DZ, k]
+            width = 2 * h if l > 0 else h
+            for j in range(width):
+                work[W_DU, j] = ZERO
+            for k in range(g):
+                d = work[W_DZ, k]
+                for j in range(width):
+                    work[W_DU, j] += d * lstm.wu_t[l, k, j]
+            for j in range(h):
+                work[dh_row + l, j] = work[W_DU, j]
+            if l > 0:
+                for j in range(h):
+                    work[W_DHID, (l - 1) * h + j] += work[W_DU, h + j]
+
+
+@njit(inline="always")
+def _adam(a, lr, v_scale):
+    """Adam without momentum on one parameter array (leading axis PARAM, GRAD, MOMENT)."""
+    flat = a.reshape(3, a.size // 3)
+    for i in range(flat.shape[1]):
+        gr = flat[GRAD, i]
+        v = BETA2 * flat[MOMENT, i] + ONE_MINUS_BETA2 * gr * gr
+        flat[MOMENT, i] = v
+        flat[PARAM, i] -= lr * gr / (np.sqrt(v * v_scale) + EPS)
+        flat[GRAD, i] = ZERO
+
+
+@njit(inline="always")
+def _transpose(lstm):
+    wu, wo = lstm.wu, lstm.wo
+    for l in range(wu.shape[1]):
+        for j in range(wu.shape[2]):
+            for k in range(wu.shape[3]):
+                lstm.wu_t[l, k, j] = wu[PARAM, l, j, k]
+    for q in range(wo.shape[1]):
+        for k in range(256):
+            lstm.wo_t[k, q] = wo[PARAM, q, k]
+
+
+@njit(inline="always")
+def _optimize(lstm):
+    regs, fregs = lstm.regs, lstm.fregs
+    regs[UPDATES] += 1
+    fregs[B2_POW] *= BETA2
+    v_scale = ONE / (ONE - fregs[B2_POW])        # Adam's bias correction of the second moment
+    lr = fregs[LR] / np.sqrt(ONE + F32(regs[UPDATES]) * LR_DECAY)
+    _adam(lstm.wx, lr, v_scale)
+    _adam(lstm.wu, lr, v_scale)
+    _adam(lstm.bg, lr, v_scale)
+    _adam(lstm.wo, lr, v_scale)
+    _adam(lstm.bo, lr, v_scale)
+    _transpose(lstm)
+
+
+@njit
+def lstm_byte_update(lstm, byte):
+    """After each whole byte: score and store it, train when the window is full, predict the next."""
+    regs = lstm.regs
+    s = regs[POS]
+    lstm.seq[s, 1] = byte
+    lstm.stats[LOSS_BITS] -= math.log2(max(np.float64(lstm.probs[s, byte]), 1e-30))
+    lstm.stats[LOSS_BYTES] += 1.0
+    s += 1
+    if s == lstm.probs.shape[0]:
+        _backward(lstm)
+        _optimize(lstm)
+        lstm.acts[0, :, :, :] = lstm.acts[s, :, :, :]
+        s = 0
+    regs[POS] = s
+    _forward(lstm, byte)
+
+
+@njit
+def lstm_predict_bytes(lstm, data, out):
+    """Run over `data` as a compressor would: out[8 i + j] = lstm_bit_p before bit j of byte i."""
+    for i in range(data.size):
+        byte = np.int64(data[i])
+        c0 = 1
+        for j in range(7, -1, -1):
+            out[8 * i + 7 - j] = lstm_bit_p(lstm, c0)
+            c0 = 2 * c0 + ((byte >> j) & 1)
+        lstm_byte_update(lstm, byte)
