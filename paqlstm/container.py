@@ -185,7 +185,7 @@ class ArchiveDecompressor:
             raise PaqlstmError("corrupt archive: header checksum mismatch")
         try:
             values = json.loads(buf[_PREFIX.size:end].decode("utf-8"))
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: deeply nested JSON
             raise PaqlstmError("corrupt archive: unreadable header") from None
         self.settings = Settings.from_dict(values)
         self._decoder = Decoder(self.settings)

@@ -42,6 +42,11 @@ def _bits_for(size):
     return max(0, size - 1).bit_length()
 
 
+def _is_int(value):
+    """An int that is not a bool (JSON `true` must not pass for level 1)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the decoder must know to rebuild the encoder's model.
@@ -54,13 +59,13 @@ class Settings:
     history_bits: int = None
 
     def __post_init__(self):
-        if not isinstance(self.level, int) or self.level not in LEVEL_TABLE_BITS:
+        if not _is_int(self.level) or self.level not in LEVEL_TABLE_BITS:
             raise PaqlstmError(f"invalid level {self.level!r}: expected 1-9")
         for name, most in zip(("hash_bits", "history_bits"), LEVEL_TABLE_BITS[self.level]):
             value = getattr(self, name)
             if value is None:
                 object.__setattr__(self, name, most)
-            elif not isinstance(value, int) or not MIN_TABLE_BITS <= value <= most:
+            elif not _is_int(value) or not MIN_TABLE_BITS <= value <= most:
                 raise PaqlstmError(f"invalid {name} {value!r}: expected {MIN_TABLE_BITS}-{most} at level {self.level}")
 
     def sized_for(self, input_size):
