@@ -1,0 +1,316 @@
+"""`paqlstm ladder`: the Click command, and the loop that climbs the rungs.
+
+Rung by rung, smallest first: the baseline and every LSTM-on variant run (in parallel
+up to --jobs); the report is rewritten after each finished arm; a rung with a failed
+run stops the ladder (NO-GO: debug). Ctrl-C stops the running arms and leaves the
+report of the finished ones, then exits with status 130.
+"""
+import datetime
+import importlib.metadata
+import os
+import platform
+import shlex
+import time
+
+import click
+from click.core import ParameterSource
+
+from ..engine import DEFAULT_LEVEL, LEVEL_TABLE_BITS
+from . import corpus, plan, report as reports, runs, verdict as rules
+from .executors import make_executor
+from .progress import Progress
+
+DISTRIBUTIONS = ("paqlstm", "numba", "llvmlite", "numpy", "click", "tqdm", "matplotlib", "dask", "distributed")
+
+
+# ---------------------------------------------------------------- what the compressor takes
+
+def compress_option_names():
+    """Every option string `paqlstm compress` accepts in this installation."""
+    from ..cli import cli
+    command = cli.commands["compress"]
+    return {name for param in command.params for name in (*param.opts, *param.secondary_opts)}
+
+
+def compressor_features(names):
+    return {"lstm": "--lstm" in names, "no_lstm": "--no-lstm" in names, "stats": "--stats" in names,
+            **{key: flag in names for key, (flag, *_) in plan.LSTM_OPTIONS.items()}}
+
+
+def arm_specs(rung, input_path, level, variants, features):
+    """The baseline and each variant of one rung, as runs.ArmSpec."""
+    baseline = ("--no-lstm",) if features["no_lstm"] else ()
+    arms = [(plan.BASELINE, baseline)] + [(v.name, v.flags()) for v in variants]
+    return [runs.ArmSpec(rung.label, input_path, rung.length, name, options, level, features["stats"])
+            for name, options in arms]
+
+
+# ---------------------------------------------------------------- the report's records
+
+def versions():
+    found = {"python": platform.python_version()}
+    for name in DISTRIBUTIONS:
+        try:
+            found[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return found
+
+
+def machine():
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        memory = None
+    return {"platform": platform.platform(), "machine": platform.machine(), "processor": platform.processor() or "n/a",
+            "cpus": os.cpu_count(), "memory_bytes": memory, "host": platform.node()}
+
+
+def rung_record(rung, input_path, variants):
+    return {"label": rung.label, "requested": rung.requested, "length": rung.length, "note": rung.note,
+            "sha256": corpus.sha256_file(input_path, rung.length), "status": "pending", "baseline": None,
+            "variants": [{"name": v.name, "params": v.params, "result": None, "comparison": None} for v in variants]}
+
+
+def store_result(record, result):
+    """Put a finished arm into its rung record and refresh the rung's comparisons."""
+    if result["arm"] == plan.BASELINE:
+        record["baseline"] = result
+    else:
+        next(v for v in record["variants"] if v["name"] == result["arm"])["result"] = result
+    baseline = record["baseline"]
+    for variant in record["variants"]:
+        both_ok = baseline and variant["result"] and baseline["status"] == variant["result"]["status"] == "ok"
+        variant["comparison"] = rules.compare(baseline, variant["result"]) if both_ok else None
+
+
+def rung_status(record):
+    arms = [record["baseline"]] + [v["result"] for v in record["variants"]]
+    if any(a and a["status"] == "failed" for a in arms):
+        return "failed"
+    if all(a and a["status"] == "ok" for a in arms):
+        return "ok"
+    return "interrupted"
+
+
+def arm_line(result):
+    """One line for a finished arm, printed under the progress bars."""
+    head = f"{result['rung']} {result['arm']}:"
+    if result["status"] != "ok":
+        return f"{head} {result['status'].upper()} at {result['failed_stage']}: {result['error']}"
+    rss = max(result["compress"]["peak_rss_bytes"], result["decompress"]["peak_rss_bytes"])
+    return (f"{head} {result['archive_bytes']:,} B ({reports.bits_per_byte(result):.3f} bits/byte), "
+            f"compress {result['compress']['seconds']:.1f} s, decompress {result['decompress']['seconds']:.1f} s, "
+            f"peak {rss / 1e6:.0f} MB, round trip ok")
+
+
+def rerun_command(input_path, default_corpus, level, rungs_text):
+    words = ["paqlstm", "ladder"] + ([] if default_corpus else [input_path])
+    if level != DEFAULT_LEVEL:
+        words.append(f"--level={level}")
+    if rungs_text != plan.DEFAULT_RUNGS:
+        words.append(f"--rungs={rungs_text}")
+    return shlex.join(words)
+
+
+def command_line(ctx):
+    """The ladder's command line as given: INPUT and sweep words, then non-default options."""
+    words = ["paqlstm", "ladder", *ctx.params["words"]]
+    for param in ctx.command.params:
+        if param.name == "words" or ctx.get_parameter_source(param.name) == ParameterSource.DEFAULT:
+            continue
+        value = ctx.params[param.name]
+        for item in (value if param.multiple else [value]):
+            words += [param.opts[-1], str(item)]
+    return shlex.join(words)
+
+
+# ---------------------------------------------------------------- the loop
+
+def climb(report, rung_specs, executor, progress, out, started):
+    """Run the rungs in order, recording each finished arm; stops at the first bad rung.
+
+    rung_specs: [(record, [ArmSpec])]; started: time.monotonic() at the start. Returns
+    "complete" or "failed"; KeyboardInterrupt propagates to the caller, which stops the
+    runs still going.
+    """
+    for index, (record, specs) in enumerate(rung_specs):
+        record["status"] = "running"
+        by_key = {spec.key: spec for spec in specs}
+        for result in executor.run(specs, progress):
+            store_result(record, result)
+            progress.finish(by_key[(result["rung"], result["arm"])], arm_line(result))
+            report["wall_seconds"] = time.monotonic() - started
+            report["verdict"] = rules.decide(report["rungs"], report["config"]["planned_rungs"], False,
+                                             report["config"]["rerun"])
+            reports.write_report(report, out)
+        record["status"] = rung_status(record)
+        if record["status"] != "ok":
+            progress.skip(sum(2 * s.length for _, later in rung_specs[index + 1:] for s in later))
+            return "failed"
+    return "complete"
+
+
+def _finish(report, out, status, started):
+    report["status"] = status
+    report["finished"] = _now()
+    report["wall_seconds"] = time.monotonic() - started
+    report["verdict"] = rules.decide(report["rungs"], report["config"]["planned_rungs"], status == "interrupted",
+                                     report["config"]["rerun"])
+    return reports.write_report(report, out, charts=True)
+
+
+def _now():
+    return datetime.datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def _default_out():
+    return os.path.join("results", "ladder-" + datetime.datetime.now().strftime("%Y%m%d-%H%M%S"))
+
+
+# ---------------------------------------------------------------- the command
+
+def _split_words(words, sweep):
+    """INPUT (or None) and the sweep words, from the positional words and --sweep values."""
+    sweep_words = list(sweep) + [w for w in words if plan.is_sweep_word(w)]
+    others = [w for w in words if not plan.is_sweep_word(w)]
+    if len(others) > 1:
+        raise click.UsageError(f"one INPUT at most, got {len(others)}: {' '.join(others)}")
+    if sweep_words and not sweep:
+        raise click.UsageError(f"{sweep_words[0]} looks like a sweep: write --sweep {sweep_words[0]}")
+    return (others[0] if others else None), sweep_words
+
+
+def _input(path):
+    """(path, size, default Corpus or None), building the default corpus when path is None."""
+    if path is None:
+        built = corpus.default_corpus()
+        click.echo(built.describe(), err=True)
+        return built.path, built.bytes, built
+    if not os.path.isfile(path):
+        raise click.BadParameter(f"{path}: no such file", param_hint="INPUT")
+    size = os.path.getsize(path)
+    if size == 0:
+        raise click.BadParameter(f"{path} is empty", param_hint="INPUT")
+    return path, size, None
+
+
+_HELP = f"""Run the LSTM decision ladder on INPUT and report GO / NO-GO.
+
+\b
+Each rung is a prefix of INPUT (--rungs, default {plan.DEFAULT_RUNGS}; K = 1,024
+bytes). On each, the baseline (LSTM off) and the LSTM-on run each compress,
+decompress and compare in their own processes. A failed run stops the ladder
+(NO-GO: debug). The top rung decides, by the plan's bands of improvement:
+  > 3 % EXCELLENT (GO: scale to enwik9)      2.5-3 % GOOD (tune blend, scale)
+  1.5-2.5 % OK (tune learning rate, again)   < 1.5 % POOR (debug or pivot)
+Exactly 3.0 % is GOOD, 2.5 % GOOD, 1.5 % OK.
+
+Without INPUT the ladder uses a default corpus built from this Python's own
+documentation and standard library (cached, SHA-256 printed).
+
+The report goes to --out: report.md, report.json and, with matplotlib (the
+'plots' extra), PNG charts. Ctrl-C stops and keeps the finished runs.
+
+\b
+Examples:
+  paqlstm ladder
+  paqlstm ladder ../shared/data/dickens --out R
+  paqlstm ladder book.txt --rungs 1K,100K --level 6 --blend 0.5
+  paqlstm ladder book.txt --jobs 2 --sweep lstm_cells=32,48,64 lstm_lr=1e-4,1e-3,1e-2
+"""
+
+
+@click.command(help=_HELP, no_args_is_help=False)
+@click.argument("words", nargs=-1, metavar="[INPUT] [KEY=VALUES]...")
+@click.option("-o", "--out", metavar="DIR", help="Report directory.  [default: results/ladder-DATE-TIME]")
+@click.option("--rungs", default=plan.DEFAULT_RUNGS, show_default=True, metavar="SIZES",
+              help="Comma-separated prefix sizes: bytes, or with K / M (1,024 / 1,048,576).")
+@click.option("--level", type=click.IntRange(min(LEVEL_TABLE_BITS), max(LEVEL_TABLE_BITS)), default=DEFAULT_LEVEL,
+              show_default=True, help="Compression level of every run.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Runs at once. More than 1 shares the cores, so time overheads get noisier.")
+@click.option("--lstm-cells", type=click.IntRange(min=1), help="LSTM cells.  [default: the compressor's]")
+@click.option("--lstm-lr", type=click.FloatRange(min=0, min_open=True), help="LSTM learning rate.")
+@click.option("--lstm-clip", type=click.FloatRange(min=0, min_open=True), help="LSTM gradient clip.")
+@click.option("--lstm-horizon", type=click.IntRange(min=1), help="LSTM training horizon (steps).")
+@click.option("--blend", type=click.FloatRange(0, 1), help="Weight of the LSTM in the final blend, 0..1.")
+@click.option("--sweep", multiple=True, metavar="KEY=V1,V2,...",
+              help="Run every combination of these values as LSTM-on variants, ranked in the report. "
+                   "Keys: " + ", ".join(plan.LSTM_OPTIONS) + ". Several KEY=VALUES may follow one --sweep.")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="Run on a dask.distributed scheduler (needs the 'dask' extra; workers need INPUT at the same "
+                   "path).")
+def ladder(words, out, rungs, level, jobs, sweep, scheduler, **lstm):
+    input_word, sweep_words = _split_words(words, sweep)
+    try:
+        wanted_rungs = plan.parse_rungs(rungs)
+        swept = plan.parse_sweep(sweep_words)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--rungs" if "size" in str(exc) else "--sweep")
+    fixed = {key: str(value) for key, value in lstm.items() if value is not None}
+    input_path, input_size, built = _input(input_word)
+    planned = plan.plan_rungs(wanted_rungs, input_size)
+    variants = plan.variants(fixed, swept)
+    features = compressor_features(compress_option_names())
+    out = out or _default_out()
+    try:
+        executor = make_executor(jobs, scheduler)
+    except RuntimeError as exc:
+        raise click.UsageError(str(exc))
+
+    used = planned[-1].length
+    notes = [f"{r.label}: {r.note}" for r in planned if r.note]
+    notes += [f"{label}: same bytes as the rung below it (INPUT is {input_size:,} bytes): not run again"
+              for label in plan.dropped_rungs(wanted_rungs, planned)]
+    if not features["lstm"]:
+        notes.append("This compressor has no --lstm option yet: the LSTM-on runs will fail (NO-GO: debug).")
+    if not features["stats"]:
+        notes.append("This compressor has no --stats option: LSTM diagnostics and charts are n/a.")
+    if jobs > 1 and not scheduler:
+        notes.append(f"{jobs} runs at once on {os.cpu_count()} CPUs: timings share the cores.")
+    for note in notes:
+        click.echo(note, err=True)
+
+    report = {
+        "schema": 1, "tool": "paqlstm ladder", "status": "running",
+        "command": command_line(click.get_current_context()),
+        "started": _now(), "finished": None, "wall_seconds": 0.0,
+        "input": {"path": os.path.abspath(input_path), "name": os.path.basename(input_path), "bytes": input_size,
+                  "used_bytes": used, "sha256_used": corpus.sha256_file(input_path, used),
+                  "default_corpus": built.to_dict() if built else None},
+        "config": {"rungs": rungs, "planned_rungs": [r.label for r in planned], "level": level, "jobs": jobs,
+                   "executor": executor.describe(), "lstm_options": fixed, "sweep": swept,
+                   "variants": [{"name": v.name, "params": v.params} for v in variants],
+                   "compressor": features,
+                   "rerun": rerun_command(input_word or "", built is not None, level, rungs)},
+        "versions": versions(), "machine": machine(), "notes": notes,
+        "rungs": [rung_record(r, input_path, variants) for r in planned],
+        "verdict": None, "charts": None,
+    }
+    rung_specs = [(record, arm_specs(r, input_path, level, variants, features))
+                  for record, r in zip(report["rungs"], planned)]
+    total = sum(2 * spec.length for _, specs in rung_specs for spec in specs)
+    runs.reset_stop()
+    started = time.monotonic()
+    progress = Progress(total, jobs)
+    try:
+        status = climb(report, rung_specs, executor, progress, out, started)
+    except KeyboardInterrupt:
+        executor.stop()
+        progress.close()
+        for record in report["rungs"]:
+            if record["status"] == "running":
+                record["status"] = "interrupted"
+        json_path, md_path = _finish(report, out, "interrupted", started)
+        click.echo(f"interrupted: the finished runs are in {md_path}", err=True)
+        raise
+    finally:
+        progress.close()
+        executor.close()
+    json_path, md_path = _finish(report, out, status, started)
+    click.echo(reports.summary_text(report))
+    click.echo(f"\nreport: {md_path} (and {json_path.name}"
+               + "".join(f", {name}" for name in report["charts"]["files"]) + f"); "
+               f"wall time {reports.fmt_duration(report['wall_seconds'])}")
+    return 1 if report["verdict"]["decision"] == rules.DEBUG else 0

@@ -1,0 +1,396 @@
+"""The ladder's report: report.json (every figure), report.md (for people), PNG charts.
+
+The report is one dict, built by command.py as runs finish and written again after
+each, so an interrupted ladder leaves a readable report of what it finished. Files are
+replaced atomically. Charts need matplotlib (the `plots` extra) and the compressor's
+--stats; without either the report says why there are none.
+"""
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from . import verdict as rules
+
+JSON_NAME, MARKDOWN_NAME = "report.json", "report.md"
+CHARTS = {"lstm_loss.png": "LSTM loss over the input", "bpb_position.png": "bits/byte over position",
+          "sizes.png": "size per rung"}
+MAX_LINES_PER_CHART = 8
+
+
+# ---------------------------------------------------------------- formatting
+
+def na(value, form="{}"):
+    return "n/a" if value is None else form.format(value)
+
+
+def fmt_pct(value, signed=True):
+    return na(value, "{:+.2f} %" if signed else "{:.2f} %")
+
+
+def fmt_mb(size):
+    return na(None if size is None else size / 1e6, "{:,.0f} MB")
+
+
+def fmt_duration(seconds):
+    if seconds is None:
+        return "n/a"
+    if seconds < 90:
+        return f"{seconds:.1f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.1f} min"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"
+
+
+def _get(mapping, *keys):
+    return rules._get(mapping, *keys)
+
+
+def bits_per_byte(result):
+    if not result.get("archive_bytes") or not result.get("input_bytes"):
+        return None
+    return 8 * result["archive_bytes"] / result["input_bytes"]
+
+
+def _table(header, rows):
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _status_mark(status):
+    return {"pass": "yes", "fail": "**NO**", "n/a": "n/a"}.get(status, status)
+
+
+# ---------------------------------------------------------------- sections
+
+def _arms(rung):
+    """(name, result, comparison) of a rung's arms, baseline first."""
+    found = [("baseline", rung["baseline"], None)] if rung.get("baseline") else []
+    return found + [(v["name"], v["result"], v.get("comparison")) for v in rung.get("variants", []) if v.get("result")]
+
+
+def rungs_table(report):
+    rows = []
+    for rung in report["rungs"]:
+        if not _arms(rung):
+            rows.append([rung["label"], f"{rung['length']:,}", f"not run ({rung['status']})"] + [""] * 7)
+        for name, result, comparison in _arms(rung):
+            ok = result["status"] == "ok"
+            rss = [_get(result, phase, "peak_rss_bytes") for phase in ("compress", "decompress")]
+            rows.append([
+                rung["label"], f"{rung['length']:,}", name,
+                na(result.get("archive_bytes"), "{:,}") if ok else f"**{result['status'].upper()}**",
+                na(bits_per_byte(result), "{:.3f}") if ok else "",
+                fmt_pct(comparison["improvement_pct"]) if comparison else "",
+                fmt_duration(_get(result, "compress", "seconds")),
+                fmt_duration(_get(result, "decompress", "seconds")),
+                " / ".join(fmt_mb(v) for v in rss),
+                "yes" if result.get("round_trip") else ("**NO**" if result.get("failed_stage") == "compare" else ""),
+            ])
+    return _table(["rung", "bytes", "arm", "archive B", "bits/byte", "vs baseline", "compress", "decompress",
+                   "peak RSS c / d", "round trip"], rows)
+
+
+def diagnostics_table(report):
+    rows = []
+    for rung in report["rungs"]:
+        for name, result, _ in _arms(rung):
+            stats = result.get("stats")
+            lstm = _get(stats, "lstm")
+            if result["status"] != "ok" or name == "baseline":
+                continue
+            series = rules._numbers(_get(lstm, "bpb")) or []
+            loss = f"{series[0]:.3f} -> {series[-1]:.3f} ({len(series)} windows)" if series else "n/a"
+            mean, spread = _get(lstm, "pred_mean"), _get(lstm, "pred_std")
+            norms = (_get(lstm, "weight_norm_start"), _get(lstm, "weight_norm_end"))
+            steps = (_get(lstm, "forward_steps"), _get(lstm, "backward_steps"))
+            rows.append([
+                rung["label"], name, loss,
+                "n/a" if mean is None else f"{mean:.3f} ± {na(spread, '{:.3f}')}",
+                "n/a" if None in norms else f"{norms[0]:.4g} -> {norms[1]:.4g}",
+                " / ".join(na(s, "{:,}") for s in steps),
+                fmt_duration(_get(lstm, "seconds")), fmt_duration(rules.coding_seconds(result)),
+            ])
+    if not rows:
+        return "No LSTM-on run finished."
+    return _table(["rung", "arm", "LSTM alone bits/byte, first -> last window", "prediction mean ± std",
+                   "weight norm", "forward / backward steps", "time in LSTM", "coding time"], rows)
+
+
+def band_table(verdict):
+    rows = []
+    for band, (decision, step) in rules.BANDS.items():
+        here = " **<- here**" if verdict.get("band") == band else ""
+        rows.append([rules.BAND_RANGES[band], f"{band}{here}", decision, step])
+    return _table(["improvement", "band", "decision", "next step"], rows)
+
+
+def checks_table(comparison):
+    time_basis = "coding time" if comparison["time_basis"] == "coding" else "process wall time"
+    rows = [
+        ["time overhead", f"< {rules.TIME_OVERHEAD_GOAL_PCT:.0f} %",
+         f"{fmt_pct(comparison['time_overhead_pct'])} ({time_basis}); decompress "
+         f"{fmt_pct(comparison['decompress_overhead_pct'])}",
+         _status_mark(None if comparison["time_ok"] is None else ("pass" if comparison["time_ok"] else "fail"))],
+        ["extra memory", f"< {rules.EXTRA_MEMORY_GOAL_BYTES / 1e6:.0f} MB",
+         f"{comparison['extra_memory_bytes'] / 1e6:+,.1f} MB peak RSS",
+         _status_mark("pass" if comparison["memory_ok"] else "fail")],
+    ]
+    rows += [[c["name"], c["goal"], c["measured"], _status_mark(c["status"])] for c in comparison["sanity"]]
+    return _table(["check", "goal", "measured", "ok"], rows)
+
+
+def projection_table(comparison):
+    rows = []
+    for arm in ("baseline", "lstm"):
+        p = comparison["projection"][arm]
+        rows.append([arm, fmt_duration(p["compress_seconds"]), fmt_duration(p["decompress_seconds"]),
+                     f"{p['archive_bytes']:,}"])
+    return _table(["arm", "compress", "decompress", "archive B"], rows)
+
+
+def ranking_table(ranked, baseline_bytes):
+    rows = []
+    for place, variant in enumerate(ranked, 1):
+        c = variant["comparison"]
+        rows.append([place, variant["name"], f"{variant['result']['archive_bytes']:,}",
+                     fmt_pct(c["improvement_pct"]), c["band"], fmt_pct(c["time_overhead_pct"]),
+                     f"{c['extra_memory_bytes'] / 1e6:+,.1f} MB"])
+    return (f"Baseline: {baseline_bytes:,} B.\n\n" +
+            _table(["rank", "variant", "archive B", "vs baseline", "band", "time overhead", "extra memory"], rows))
+
+
+def _top_comparison(report):
+    v = report.get("verdict") or {}
+    for rung in report["rungs"]:
+        if rung["label"] == v.get("rung"):
+            for variant in rung.get("variants", []):
+                if variant["name"] == v.get("variant") and variant.get("comparison"):
+                    return rung, variant
+    return None, None
+
+
+def verdict_section(report):
+    v = report["verdict"]
+    lines = [f"## Verdict: {v['headline']}", ""]
+    if v.get("band"):
+        rung, variant = _top_comparison(report)
+        comparison = variant["comparison"]
+        lines += [f"On the {rung['label']} rung ({rung['length']:,} bytes), {variant['name']} saves "
+                  f"{comparison['bytes_saved']:,} bytes against the baseline "
+                  f"({rung['baseline']['archive_bytes']:,} -> {variant['result']['archive_bytes']:,} B, "
+                  f"{fmt_pct(comparison['improvement_pct'])}).", ""]
+        lines += [band_table(v), ""]
+        lines += [f"**Next step: {v['next_step']}.**", ""]
+        lines += [f"- {note}" for note in v.get("notes", [])]
+        lines += [f"- {hint}" for hint in v.get("hints", [])]
+        lines += ["", "### Beside it", "", checks_table(comparison), ""]
+        lines += [f"### Projection for 1 GB ({rules.PROJECTION_BYTES:,} bytes, the size of enwik9)", "",
+                  "At the speed and ratio measured on this rung, one process, same level:", "",
+                  projection_table(comparison), ""]
+    else:
+        lines += [f"**Next step: {v['next_step']}.**", ""]
+        if v.get("error"):
+            lines += ["```", v["error"], "```", ""]
+        lines += [f"- {hint}" for hint in v.get("hints", [])] + [""]
+    return "\n".join(lines)
+
+
+def _input_line(report):
+    info = report["input"]
+    corpus = info.get("default_corpus")
+    origin = (f"the default corpus (Python {corpus['python'].split()[0]} documentation and standard library, "
+              f"{corpus['bytes']:,} bytes, sha256 `{corpus['sha256']}`)" if corpus else f"`{info['path']}`")
+    return (f"Input: {origin}; {info['bytes']:,} bytes, of which the ladder used {info['used_bytes']:,} "
+            f"(sha256 `{info['sha256_used']}`).")
+
+
+def charts_section(report):
+    charts = report.get("charts") or {}
+    lines = ["## Charts", ""]
+    if charts.get("note"):
+        lines += [charts["note"], ""]
+    lines += [f"![{CHARTS[name]}]({name})" for name in charts.get("files", [])]
+    return "\n".join(lines)
+
+
+def render_markdown(report):
+    config = report["config"]
+    status = report["status"]
+    lines = [f"# paqlstm decision ladder: {report['verdict']['headline']}", ""]
+    if status == "interrupted":
+        lines += ["**Interrupted (Ctrl-C): this report holds the runs that finished.**", ""]
+    elif status == "running":
+        lines += ["**Still running: this report holds the runs finished so far.**", ""]
+    lines += [_input_line(report), "",
+              f"Level {config['level']}; rungs {config['rungs']}; {config['executor']}; "
+              f"started {report['started']}, wall time {fmt_duration(report.get('wall_seconds'))}.", ""]
+    lines += [f"- {note}" for note in report.get("notes", [])] + [""]
+    lines += [verdict_section(report)]
+    lines += ["## Rungs", "", "Each arm ran in its own processes: compress, decompress, byte compare. "
+              "Times are whole processes (start-up included); peak RSS is each child's own.", "",
+              rungs_table(report), ""]
+    for rung in report["rungs"]:
+        if rung.get("note"):
+            lines.append(f"- {rung['label']}: {rung['note']}")
+    lines += ["", "## LSTM diagnostics", "", diagnostics_table(report), ""]
+    top = next((r for r in reversed(report["rungs"]) if rules.ranking(r)), None)
+    if config.get("sweep") and top:
+        lines += [f"## Sweep ranking ({top['label']} rung)", "", ranking_table(rules.ranking(top),
+                  top["baseline"]["archive_bytes"]), ""]
+    lines += [charts_section(report), ""]
+    lines += ["## Run", "", f"- command: `{report['command']}`",
+              f"- compressor options found: {', '.join(k for k, v in config['compressor'].items() if v) or 'none'}",
+              f"- LSTM options: {config['lstm_options'] or 'the compressor defaults'}",
+              f"- sweep: {config['sweep'] or 'none'}",
+              "- versions: " + ", ".join(f"{k} {v}" for k, v in report["versions"].items()),
+              "- machine: " + ", ".join(f"{k} {v}" for k, v in report["machine"].items()), ""]
+    return "\n".join(lines)
+
+
+def summary_text(report):
+    """A short plain summary for the terminal."""
+    v = report["verdict"]
+    lines = [f"verdict: {v['headline']}", f"next step: {v['next_step']}"]
+    lines += [f"  {hint}" for hint in v.get("hints", [])[:2]]
+    lines += ["", rungs_table(report)]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- charts
+
+def _series_positions(stats, series, length):
+    """Position in MB of the end of each window (window_bytes when the stats say it)."""
+    window = _get(stats, "window_bytes")
+    if isinstance(window, (int, float)) and window > 0:
+        return [min(length, (i + 1) * window) / 1e6 for i in range(len(series))]
+    return [(i + 1) * length / len(series) / 1e6 for i in range(len(series))]
+
+
+def chart_rung(report):
+    """The highest rung with per-window statistics, or None."""
+    for rung in reversed(report["rungs"]):
+        base = _get(rung, "baseline", "stats", "bpb_final")
+        if rules._numbers(base) and any(_get(v, "result", "stats", "bpb_final") for v in rung.get("variants", [])):
+            return rung
+    return None
+
+
+def _chart_variants(rung):
+    """The variants a chart draws: best first, at most MAX_LINES_PER_CHART - 1."""
+    ranked = rules.ranking(rung) or [v for v in rung["variants"] if _get(v, "result", "stats")]
+    return ranked[:MAX_LINES_PER_CHART - 1]
+
+
+def _plot_series(axes, rung, arms, key_path, label_suffix=""):
+    """Plot each (name, result)'s per-window series at key_path in its stats; returns how many."""
+    drawn = 0
+    for name, result in arms:
+        series = rules._numbers(_get(result, "stats", *key_path))
+        if series:
+            axes.plot(_series_positions(result["stats"], series, rung["length"]), series,
+                      label=name + label_suffix, linewidth=1.2 if name == "baseline" else 1.0)
+            drawn += 1
+    return drawn
+
+
+def draw_charts(report, out):
+    """Write the PNG charts into out; returns (file names, note about missing ones)."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return [], "No charts: matplotlib is not installed (pip install 'paqlstm[plots]')."
+    written, missing = [], []
+    rung = chart_rung(report)
+    if rung is None:
+        missing.append("no rung has per-window --stats from both arms (the compressor's --stats is "
+                       "missing, or no LSTM-on run finished), so there are no loss or position charts")
+    else:
+        baseline = [("baseline", rung["baseline"])]
+        lstm = [(v["name"], v["result"]) for v in _chart_variants(rung)]
+        fig, axes = plt.subplots(figsize=(8, 4.5))
+        if _plot_series(axes, rung, lstm, ("lstm", "bpb")):
+            _plot_series(axes, rung, baseline, ("bpb_final",), " (final, reference)")
+            axes.set(title=f"LSTM loss over the input ({rung['label']} rung): the LSTM alone",
+                     xlabel="position (MB)", ylabel="bits/byte")
+            axes.legend(fontsize="small")
+            _save(fig, out / "lstm_loss.png", written)
+        else:
+            missing.append("the LSTM-on runs' stats have no per-window LSTM loss")
+        plt.close(fig)
+        fig, axes = plt.subplots(figsize=(8, 4.5))
+        _plot_series(axes, rung, baseline + lstm, ("bpb_final",))
+        axes.set(title=f"Bits/byte over position ({rung['label']} rung): baseline vs LSTM",
+                 xlabel="position (MB)", ylabel="bits/byte (per window)")
+        axes.legend(fontsize="small")
+        _save(fig, out / "bpb_position.png", written)
+        plt.close(fig)
+    if _sizes_chart(plt, report, out / "sizes.png"):
+        written.append("sizes.png")
+    note = ("Missing: " + "; ".join(missing) + ".") if missing else ""
+    return written, note
+
+
+def _save(fig, path, written):
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    written.append(path.name)
+
+
+def _sizes_chart(plt, report, path):
+    rungs = [r for r in report["rungs"] if _get(r, "baseline", "archive_bytes")]
+    if not rungs:
+        return False
+    variants = dict.fromkeys(v["name"] for r in rungs for v in r["variants"] if _get(v, "result", "archive_bytes"))
+    names = ["baseline"] + list(variants)[:MAX_LINES_PER_CHART - 1]
+    width = min(0.3, 0.8 / len(names))
+    fig, axes = plt.subplots(figsize=(8, 4.5))
+    for index, name in enumerate(names):
+        xs, ys, labels = [], [], []
+        for position, rung in enumerate(rungs):
+            result = rung["baseline"] if name == "baseline" else next(
+                (v["result"] for v in rung["variants"] if v["name"] == name), None)
+            if result and result.get("archive_bytes"):
+                xs.append(position + (index - (len(names) - 1) / 2) * width)
+                ys.append(bits_per_byte(result))
+                labels.append(f"{result['archive_bytes']:,}")
+        bars = axes.bar(xs, ys, width, label=name)
+        axes.bar_label(bars, labels=labels, fontsize="x-small", rotation=90, padding=2)
+    axes.set_xticks(range(len(rungs)), [f"{r['label']}\n{r['length']:,} B" for r in rungs])
+    axes.set(title="Size per rung (bar labels: archive bytes)", ylabel="bits/byte")
+    axes.margins(y=0.25)
+    axes.legend(fontsize="small")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
+# ---------------------------------------------------------------- files
+
+def _write_atomically(path, text):
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+def write_report(report, out, charts=False):
+    """Write report.json and report.md into out (and the charts when asked); returns the paths."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    if charts:
+        files, note = draw_charts(report, out)
+        report["charts"] = {"files": files, "note": note}
+    _write_atomically(out / JSON_NAME, json.dumps(report, indent=2, default=str) + "\n")
+    _write_atomically(out / MARKDOWN_NAME, render_markdown(report))
+    return out / JSON_NAME, out / MARKDOWN_NAME
