@@ -155,6 +155,10 @@ def test(archives, verbose, quiet):
     return _run("test", archives, verbose=verbose, quiet=quiet)
 
 
+from .ladder.command import ladder  # noqa: E402  (paqlstm ladder: the LSTM decision ladder, issue 4)
+cli.add_command(ladder)
+
+
 def _run(mode, files, level=None, keep=False, force=False, to_stdout=False, output=None,
          quiet=False, verbose=False):
     if output is not None and (to_stdout or len(files) > 1):
