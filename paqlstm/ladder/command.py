@@ -11,6 +11,7 @@ import os
 import platform
 import shlex
 import time
+from dataclasses import replace
 
 import click
 from click.core import ParameterSource
@@ -20,6 +21,7 @@ from . import corpus, plan, report as reports, runs, verdict as rules
 from .executors import make_executor
 from .progress import Progress
 
+WARM_UP_BYTES = 1024
 DISTRIBUTIONS = ("paqlstm", "numba", "llvmlite", "numpy", "click", "tqdm", "matplotlib", "dask", "distributed")
 
 
@@ -149,6 +151,22 @@ def climb(report, rung_specs, executor, progress, out, started):
             progress.skip(sum(2 * s.length for _, later in rung_specs[index + 1:] for s in later))
             return "failed"
     return "complete"
+
+
+def warm_up(executor, first_rung_specs):
+    """Compile or load the kernels before anything is timed: a short round trip with the
+    baseline's options and with the first LSTM variant's. Failures are left for the
+    measured runs to report. Returns what each took."""
+    specs = [replace(spec, rung="warm-up", length=min(spec.length, WARM_UP_BYTES)) for spec in first_rung_specs[:2]]
+    click.echo("warming up: a short run per arm kind, so compile time stays out of the timings "
+               "(the first run after a code change compiles the kernels, 30-60 s)", err=True)
+    return [{"arm": r["arm"], "status": r["status"],
+             "seconds": sum(_get_seconds(r, phase) for phase in ("compress", "decompress"))}
+            for r in executor.run(specs, None)]
+
+
+def _get_seconds(result, phase):
+    return (result.get(phase) or {}).get("seconds") or 0.0
 
 
 def _finish(report, out, status, started):
@@ -293,12 +311,15 @@ def ladder(words, out, rungs, level, jobs, sweep, scheduler, **lstm):
     total = sum(2 * spec.length for _, specs in rung_specs for spec in specs)
     runs.reset_stop()
     started = time.monotonic()
-    progress = Progress(total, jobs)
+    progress = None
     try:
+        report["warm_up"] = warm_up(executor, rung_specs[0][1])
+        progress = Progress(total, jobs)
         status = climb(report, rung_specs, executor, progress, out, started)
     except KeyboardInterrupt:
         executor.stop()
-        progress.close()
+        if progress:
+            progress.close()
         for record in report["rungs"]:
             if record["status"] == "running":
                 record["status"] = "interrupted"
@@ -306,7 +327,8 @@ def ladder(words, out, rungs, level, jobs, sweep, scheduler, **lstm):
         click.echo(f"interrupted: the finished runs are in {md_path}", err=True)
         raise
     finally:
-        progress.close()
+        if progress:
+            progress.close()
         executor.close()
     json_path, md_path = _finish(report, out, status, started)
     click.echo(reports.summary_text(report))

@@ -188,8 +188,11 @@ def verdict_section(report):
         lines += [f"- {note}" for note in v.get("notes", [])]
         lines += [f"- {hint}" for hint in v.get("hints", [])]
         lines += ["", "### Beside it", "", checks_table(comparison), ""]
+        speed = ("the compressor's own coding time" if comparison["time_basis"] == "coding"
+                 else "whole-process time")
         lines += [f"### Projection for 1 GB ({rules.PROJECTION_BYTES:,} bytes, the size of enwik9)", "",
-                  "At the speed and ratio measured on this rung, one process, same level:", "",
+                  f"At the ratio and speed measured on this rung (compress: {speed}; decompress: "
+                  "whole-process time), one process, same level:", "",
                   projection_table(comparison), ""]
     else:
         lines += [f"**Next step: {v['next_step']}.**", ""]
@@ -244,8 +247,9 @@ def render_markdown(report):
     lines += [charts_section(report), ""]
     lines += ["## Run", "", f"- command: `{report['command']}`",
               f"- compressor options found: {', '.join(k for k, v in config['compressor'].items() if v) or 'none'}",
-              f"- LSTM options: {config['lstm_options'] or 'the compressor defaults'}",
-              f"- sweep: {config['sweep'] or 'none'}",
+              "- LSTM options: " + (" ".join(f"{k}={v}" for k, v in config["lstm_options"].items())
+                                    or "the compressor's defaults"),
+              "- sweep: " + (" ".join(f"{k}={','.join(v)}" for k, v in config["sweep"].items()) or "none"),
               "- versions: " + ", ".join(f"{k} {v}" for k, v in report["versions"].items()),
               "- machine: " + ", ".join(f"{k} {v}" for k, v in report["machine"].items()), ""]
     return "\n".join(lines)
@@ -262,12 +266,18 @@ def summary_text(report):
 
 # ---------------------------------------------------------------- charts
 
+def position_unit(length):
+    """(name, bytes) of the unit for positions in an input of `length` bytes."""
+    return ("MB", 1e6) if length >= 1e6 else ("KB", 1e3)
+
+
 def _series_positions(stats, series, length):
-    """Position in MB of the end of each window (window_bytes when the stats say it)."""
+    """Position of the end of each window (window_bytes when the stats say it), in position_unit."""
+    scale = position_unit(length)[1]
     window = _get(stats, "window_bytes")
     if isinstance(window, (int, float)) and window > 0:
-        return [min(length, (i + 1) * window) / 1e6 for i in range(len(series))]
-    return [(i + 1) * length / len(series) / 1e6 for i in range(len(series))]
+        return [min(length, (i + 1) * window) / scale for i in range(len(series))]
+    return [(i + 1) * length / len(series) / scale for i in range(len(series))]
 
 
 def chart_rung(report):
@@ -317,7 +327,7 @@ def draw_charts(report, out):
         if _plot_series(axes, rung, lstm, ("lstm", "bpb")):
             _plot_series(axes, rung, baseline, ("bpb_final",), " (final, reference)")
             axes.set(title=f"LSTM loss over the input ({rung['label']} rung): the LSTM alone",
-                     xlabel="position (MB)", ylabel="bits/byte")
+                     xlabel=f"position ({position_unit(rung['length'])[0]})", ylabel="bits/byte (per window)")
             axes.legend(fontsize="small")
             _save(fig, out / "lstm_loss.png", written)
         else:
@@ -326,7 +336,7 @@ def draw_charts(report, out):
         fig, axes = plt.subplots(figsize=(8, 4.5))
         _plot_series(axes, rung, baseline + lstm, ("bpb_final",))
         axes.set(title=f"Bits/byte over position ({rung['label']} rung): baseline vs LSTM",
-                 xlabel="position (MB)", ylabel="bits/byte (per window)")
+                 xlabel=f"position ({position_unit(rung['length'])[0]})", ylabel="bits/byte (per window)")
         axes.legend(fontsize="small")
         _save(fig, out / "bpb_position.png", written)
         plt.close(fig)
@@ -346,10 +356,12 @@ def _sizes_chart(plt, report, path):
     rungs = [r for r in report["rungs"] if _get(r, "baseline", "archive_bytes")]
     if not rungs:
         return False
-    variants = dict.fromkeys(v["name"] for r in rungs for v in r["variants"] if _get(v, "result", "archive_bytes"))
+    ranked = [v["name"] for v in rules.ranking(rungs[-1])]       # best first, then any others
+    variants = dict.fromkeys(ranked + [v["name"] for r in rungs for v in r["variants"]
+                                       if _get(v, "result", "archive_bytes")])
     names = ["baseline"] + list(variants)[:MAX_LINES_PER_CHART - 1]
-    width = min(0.3, 0.8 / len(names))
-    fig, axes = plt.subplots(figsize=(8, 4.5))
+    width = min(0.25, 0.8 / len(names))
+    fig, axes = plt.subplots(figsize=(9, 4.5))
     for index, name in enumerate(names):
         xs, ys, labels = [], [], []
         for position, rung in enumerate(rungs):
@@ -358,13 +370,14 @@ def _sizes_chart(plt, report, path):
             if result and result.get("archive_bytes"):
                 xs.append(position + (index - (len(names) - 1) / 2) * width)
                 ys.append(bits_per_byte(result))
-                labels.append(f"{result['archive_bytes']:,}")
+                saved = "" if name == "baseline" else " ({:+.2f} %)".format(
+                    rules.improvement_pct(rung["baseline"]["archive_bytes"], result["archive_bytes"]))
+                labels.append(f"{result['archive_bytes']:,}{saved}")
         bars = axes.bar(xs, ys, width, label=name)
-        axes.bar_label(bars, labels=labels, fontsize="x-small", rotation=90, padding=2)
+        axes.bar_label(bars, labels=labels, fontsize="x-small", rotation=90, label_type="center", color="white")
     axes.set_xticks(range(len(rungs)), [f"{r['label']}\n{r['length']:,} B" for r in rungs])
     axes.set(title="Size per rung (bar labels: archive bytes)", ylabel="bits/byte")
-    axes.margins(y=0.25)
-    axes.legend(fontsize="small")
+    axes.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1))
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -10,6 +10,8 @@ as 1.5 does. A failed or crashed run anywhere is NO-GO (debug), whatever the siz
 
 Every figure a run may lack (no --stats, no LSTM block) comes out as None, shown "n/a".
 """
+from .plan import LSTM_OPTIONS
+
 EXCELLENT_ABOVE = 3.0
 GOOD_FROM = 2.5
 OK_FROM = 1.5
@@ -191,6 +193,13 @@ def _failure_hints(arm):
     return hints
 
 
+def suggest(rerun, params, sweep):
+    """A ladder command line: rerun, keeping params except the swept keys, then the sweep."""
+    kept = [f"{LSTM_OPTIONS[key][0]} {value}" for key, value in params.items() if key not in sweep]
+    swept = ["--sweep " + " ".join(f"{key}={values}" for key, values in sweep.items())]
+    return " ".join([rerun] + kept + swept)
+
+
 def _band_hints(band, comparison, params, rerun):
     """What to try next, from the plan's tuning order and the sanity checks."""
     failed = [c["name"] for c in comparison["sanity"] if c["status"] == "fail"]
@@ -199,22 +208,25 @@ def _band_hints(band, comparison, params, rerun):
     if band == "EXCELLENT":
         hints.append("Scale to enwik9 (projection below).")
         if blend is None or float(blend) < 1.0:
-            hints.append(f"The plan: if excellent, try the LSTM alone: `{rerun} --sweep blend=0.5,1.0`.")
+            hints.append("The plan: if excellent, try the LSTM alone: "
+                         f"`{suggest(rerun, params, {'blend': '0.5,1.0'})}`.")
     elif band == "GOOD":
-        hints.append(f"The plan: if good, raise the LSTM weight to 0.5: `{rerun} --sweep blend=0.2,0.5`.")
+        hints.append("The plan: if good, raise the LSTM weight to 0.5: "
+                     f"`{suggest(rerun, params, {'blend': '0.2,0.5'})}`.")
     elif band == "OK":
-        hints.append(f"Tune the learning rate: `{rerun} --sweep lstm_lr=1e-4,1e-3,1e-2`.")
+        hints.append(f"Tune the learning rate: `{suggest(rerun, params, {'lstm_lr': '1e-4,1e-3,1e-2'})}`.")
     else:
         if failed:
             hints.append("Sanity checks failed (" + ", ".join(failed) + "): fix these first.")
         if comparison["improvement_pct"] < 0:
             hints.append("Worse than the baseline: lower the learning rate, lower the blend weight, check gradient "
-                         f"clipping, check that inputs are normalised: `{rerun} --sweep lstm_lr=1e-4 blend=0.1,0.2`.")
+                         "clipping, check that inputs are normalised: "
+                         f"`{suggest(rerun, params, {'lstm_lr': '1e-4', 'blend': '0.1,0.2'})}`.")
         else:
             hints.append("No real improvement: is the LSTM called, are its predictions varying, are its weights "
-                         f"changing? Try a higher learning rate or more cells: "
-                         f"`{rerun} --sweep lstm_lr=1e-3,1e-2 lstm_cells=48,64`; the plan also says: if poor, "
-                         "lower the learning rate to 1e-4.")
+                         "changing? Try a higher learning rate or more cells: "
+                         f"`{suggest(rerun, params, {'lstm_lr': '1e-3,1e-2', 'lstm_cells': '48,64'})}`; "
+                         "the plan also says: if poor, lower the learning rate to 1e-4.")
     if comparison["time_ok"] is False:
         hints.append(f"Time overhead {comparison['time_overhead_pct']:+.1f} % is over the plan's "
                      f"{TIME_OVERHEAD_GOAL_PCT:.0f} % goal: fewer cells or a shorter horizon cost less.")
