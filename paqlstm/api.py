@@ -15,10 +15,13 @@ from .engine import DEFAULT_LEVEL, Settings
 class Compressor(ArchiveCompressor):
     """Incremental compressor, like lzma.LZMACompressor: `compress()` pieces, then `flush()`.
 
-    `level` and any further keyword options become the archive's `Settings`. When
+    `level` and any further keyword options become the archive's `Settings`
+    (lstm, lstm_cells, lstm_layers, lstm_horizon, lstm_lr, lstm_clip, blend). When
     `size_hint` (the input's length, if known) is given, the model's tables are sized
     to it: a short input then starts faster and needs less memory to decompress. Any
-    amount of data may still be written.
+    amount of data may still be written. `stats()` returns the diagnostics: coding
+    cost per window of the final, classic and LSTM predictions, and the LSTM's
+    prediction spread, weight norms and step counts.
     """
 
     def __init__(self, level=DEFAULT_LEVEL, *, size_hint=None, **options):
@@ -63,6 +66,7 @@ class PaqlstmFile(io.BufferedIOBase):
         self._close_file = False
         self._reader = None
         self._compressor = None
+        self._final_stats = None
         if mode in _READ_MODES:
             if level is not None or options:
                 raise ValueError("compression settings are not used when reading")
@@ -92,6 +96,7 @@ class PaqlstmFile(io.BufferedIOBase):
         try:
             if self._compressor is not None:
                 self._file.write(self._compressor.flush())
+                self._final_stats = self._compressor.stats()
         finally:
             try:
                 if self._close_file:
@@ -144,6 +149,14 @@ class PaqlstmFile(io.BufferedIOBase):
     def peek(self, size=0):
         self._check(reading=True)
         return self._reader.peek(size)
+
+    def stats(self):
+        """When writing: diagnostics of what was compressed (Compressor.stats), also after close."""
+        if self._compressor is not None:
+            return self._compressor.stats()
+        if self._final_stats is None:
+            raise io.UnsupportedOperation("stats are kept only when writing")
+        return self._final_stats
 
     def write(self, data):
         """Compress and write a bytes-like object; returns its length in bytes."""

@@ -5,6 +5,7 @@ names, guards against clobbering files, and reports. Every failure ends in one
 `paqlstm: error: ...` line on stderr and a non-zero exit status, never a traceback.
 """
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -17,7 +18,7 @@ import click
 from tqdm import tqdm
 
 from . import __version__, api
-from .engine import CHUNK_SIZE, DEFAULT_LEVEL, LEVEL_TABLE_BITS, level_memory
+from .engine import CHUNK_SIZE, DEFAULT_LEVEL, LEARNED_BLEND, LEVEL_TABLE_BITS, Settings, level_memory
 from .errors import PaqlstmError
 
 SUFFIX = ".pql"
@@ -28,20 +29,22 @@ def _error(message):
     click.echo(f"paqlstm: error: {message}", err=True)
 
 
-_sigint_seen = False
+_signal_seen = None  # SIGINT (Ctrl-C), SIGTERM or SIGHUP, once one has arrived
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
-def _on_sigint(signum, frame):
-    """Remember Ctrl-C, then interrupt. Python swallows a KeyboardInterrupt raised
-    inside a finalizer (llvmlite runs some while Numba compiles), so the copy loop
-    also checks the flag at every chunk and before the output is kept."""
-    global _sigint_seen
-    _sigint_seen = True
+def _on_signal(signum, frame):
+    """Remember the signal, then interrupt, so temporary output is removed on the way out.
+    Python swallows a KeyboardInterrupt raised inside a finalizer (llvmlite runs some
+    while Numba compiles), so the copy loop also checks the flag at every chunk and
+    before the output is kept."""
+    global _signal_seen
+    _signal_seen = signum
     raise KeyboardInterrupt
 
 
 def _check_interrupt():
-    if _sigint_seen:
+    if _signal_seen:
         raise KeyboardInterrupt
 
 
@@ -56,16 +59,24 @@ class _Cli(click.Group):
 
     def main(self, args=None, prog_name=None, **extra):
         extra["standalone_mode"] = False  # let errors reach us instead of click's printer
-        signal.signal(signal.SIGINT, _on_sigint)
+        for signum in _STOP_SIGNALS:
+            signal.signal(signum, _on_signal)
         sys.unraisablehook = _quiet_swallowed_interrupts
         try:
             status = super().main(args, prog_name or "paqlstm", **extra)
         except click.Abort:               # click's form of KeyboardInterrupt
-            _error("interrupted")
             # Temporary files are already gone. An interrupt can leave compiler objects
             # half torn down, whose finalizers would print noise at exit: leave now.
-            sys.stderr.flush()
-            os._exit(130)
+            if _signal_seen in (None, signal.SIGINT):
+                _error("interrupted")
+                sys.stderr.flush()
+                os._exit(130)
+            with contextlib.suppress(OSError):  # after SIGHUP the terminal may be gone
+                _error("terminated")
+                sys.stderr.flush()
+            signal.signal(_signal_seen, signal.SIG_DFL)  # die by the signal, as its sender expects
+            os.kill(os.getpid(), _signal_seen)
+            os._exit(128 + _signal_seen)
         except click.ClickException as exc:
             ctx = getattr(exc, "ctx", None)
             hint = f" (see '{ctx.command_path} --help')" if ctx else ""
@@ -133,11 +144,56 @@ overwritten without -f.
 """
 
 
+def _blend_value(ctx, param, value):
+    if value == LEARNED_BLEND:
+        return value
+    try:
+        return float(value)
+    except ValueError:
+        raise click.BadParameter(f"expected a number 0-1 or {LEARNED_BLEND!r}, not {value!r}") from None
+
+
+def _lstm_options(command):
+    """The LSTM's options; defaults are Settings' (the archive header records them all)."""
+    default = Settings()
+    options = [
+        click.option("--lstm/--no-lstm", default=False, show_default=True,
+                     help="Blend an LSTM byte model into the prediction: slower, usually smaller."),
+        click.option("--lstm-cells", type=click.IntRange(1, 512), default=default.lstm_cells, show_default=True,
+                     help="LSTM cells per layer."),
+        click.option("--lstm-layers", type=click.IntRange(1, 4), default=default.lstm_layers, show_default=True,
+                     help="LSTM layers."),
+        click.option("--lstm-horizon", type=click.IntRange(1, 1000), default=default.lstm_horizon,
+                     show_default=True, help="Bytes of backpropagation through time per training step."),
+        click.option("--lstm-lr", type=click.FloatRange(0, 1, min_open=True), default=default.lstm_lr,
+                     show_default=True, help="LSTM learning rate (Adam)."),
+        click.option("--lstm-clip", type=click.FloatRange(0, 1000, min_open=True), default=default.lstm_clip,
+                     show_default=True, help="Clip of the error flowing back through each cell."),
+        click.option("--blend", default=str(default.blend), show_default=True, callback=_blend_value,
+                     metavar="W|learn", help="The LSTM's weight in the final probability (0-1; 0 = it only "
+                     "feeds the mixer), or 'learn' for a learned blend."),
+        click.option("--stats", "stats_path", type=click.Path(dir_okay=False), metavar="FILE.json",
+                     help="Write diagnostics (bits/byte per window of the final, classic and LSTM "
+                     "predictions, the LSTM's spread, weights and steps) to FILE.json, replacing it; one input only."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 @cli.command(help="Compress each FILE to FILE.pql." + _FILES_HELP, epilog=_levels_epilog())
 @_file_options
 @_level_options
-def compress(files, level, **options):
-    return _run("compress", files, level=level, **options)
+@_lstm_options
+def compress(files, level, lstm, lstm_cells, lstm_layers, lstm_horizon, lstm_lr, lstm_clip, blend, stats_path,
+             **options):
+    model = dict(level=level, lstm=lstm)
+    if lstm:
+        model.update(lstm_cells=lstm_cells, lstm_layers=lstm_layers, lstm_horizon=lstm_horizon,
+                     lstm_lr=lstm_lr, lstm_clip=lstm_clip, blend=blend)
+    if stats_path is not None and len(files) > 1:
+        raise click.UsageError("--stats takes exactly one input file")
+    return _run("compress", files, model=model, stats_path=stats_path, **options)
 
 
 @cli.command(help="Decompress each FILE.pql to FILE." + _FILES_HELP)
@@ -159,14 +215,14 @@ from .ladder.command import ladder  # noqa: E402  (paqlstm ladder: the LSTM deci
 cli.add_command(ladder)
 
 
-def _run(mode, files, level=None, keep=False, force=False, to_stdout=False, output=None,
+def _run(mode, files, model=None, stats_path=None, keep=False, force=False, to_stdout=False, output=None,
          quiet=False, verbose=False):
     if output is not None and (to_stdout or len(files) > 1):
         raise click.UsageError("-o/--output takes exactly one input file and no -c")
     failed = False
     for name in files or ("-",):
         try:
-            _process(mode, name, level, keep, force, to_stdout, output, quiet, verbose)
+            _process(mode, name, model, stats_path, keep, force, to_stdout, output, quiet, verbose)
         except BrokenPipeError:
             raise  # reader of our stdout went away: click exits quietly
         except (click.ClickException, PaqlstmError, OSError, MemoryError) as exc:
@@ -175,7 +231,7 @@ def _run(mode, files, level=None, keep=False, force=False, to_stdout=False, outp
     return 1 if failed else 0
 
 
-def _process(mode, name, level, keep, force, to_stdout, output, quiet, verbose):
+def _process(mode, name, model, stats_path, keep, force, to_stdout, output, quiet, verbose):
     from_stdin = name == "-"
     if mode == "test":
         target = None
@@ -191,6 +247,10 @@ def _process(mode, name, level, keep, force, to_stdout, output, quiet, verbose):
             sink = sys.stdout.buffer
             if mode == "compress" and sink.isatty() and not force:
                 raise click.ClickException("compressed data not written to a terminal (use -f to force)")
+        elif target is not None and os.path.isdir(target):
+            raise click.ClickException(f"{target} is a directory")
+        elif target is not None and _is_device_or_pipe(target):  # e.g. -o /dev/null: written in place
+            sink = stack.enter_context(open(target, "wb", buffering=0))
         elif target is not None:
             if os.path.lexists(target):
                 if not force:
@@ -205,27 +265,37 @@ def _process(mode, name, level, keep, force, to_stdout, output, quiet, verbose):
             bar = stack.enter_context(tqdm(total=size, unit="B", unit_scale=True, unit_divisor=1024,
                                            desc=_display(name), file=sys.stderr, leave=False))
         started = time.perf_counter()
-        reader, writer = _Meter(source, bar), _Meter(sink)
-        _transfer(mode, reader, writer, level, size)
+        reader, writer = _Meter(source, bar), _Meter(sink, name="<stdout>" if target == "-" else target)
+        stats = _transfer(mode, reader, writer, model, size)
         _check_interrupt()
         if target == "-":
-            sink.flush()
+            writer.flush()
         seconds = time.perf_counter() - started
+        if stats_path is not None:
+            _write_stats(stats_path, {**stats, "archive_bytes": writer.count, "seconds": seconds})
 
-    if target not in (None, "-") and not keep and size is not None and not from_stdin:
+    if target not in (None, "-") and not keep and size is not None and not from_stdin \
+            and not _is_device_or_pipe(target):  # writing to /dev/null must not lose the input
         os.unlink(name)
     if verbose:
         raw, packed = (reader.count, writer.count) if mode == "compress" else (writer.count, reader.count)
         click.echo(_summary(name, target, raw, packed, seconds), err=True)
 
 
-def _transfer(mode, reader, writer, level, size):
+def _transfer(mode, reader, writer, model, size):
+    """Compress or decompress reader into writer; returns the compressor's stats, or None."""
     if mode == "compress":
-        with api.open(writer, "wb", level=level, size_hint=size) as archive:
+        with api.open(writer, "wb", size_hint=size, **model) as archive:
             shutil.copyfileobj(reader, archive, CHUNK_SIZE)
-    else:
-        with api.open(reader, "rb") as archive:
-            shutil.copyfileobj(archive, writer, CHUNK_SIZE)
+        return archive.stats()
+    with api.open(reader, "rb") as archive:
+        shutil.copyfileobj(archive, writer, CHUNK_SIZE)
+    return None
+
+
+def _write_stats(path, stats):
+    with _replacing(path, None) as file:
+        file.write(json.dumps(stats, indent=1).encode() + b"\n")
 
 
 def _default_output(mode, name):
@@ -240,11 +310,14 @@ def _default_output(mode, name):
 
 @contextlib.contextmanager
 def _replacing(path, permissions_from):
-    """A temporary file beside `path`, renamed onto it on success and removed on any failure."""
-    fd, temporary = tempfile.mkstemp(dir=os.path.dirname(path) or ".",
-                                     prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    """A temporary file beside `path`, renamed onto it on success and removed on any failure.
+
+    Unbuffered, so a write error (disk full) comes from a write, where `_Meter` names `path`."""
+    with _naming(path):  # errors name the output asked for, not our temporary file
+        fd, temporary = tempfile.mkstemp(dir=os.path.dirname(path) or ".",
+                                         prefix=f".{os.path.basename(path)}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "wb") as out:
+        with os.fdopen(fd, "wb", buffering=0) as out:
             yield out
         if permissions_from:
             shutil.copystat(permissions_from, temporary)
@@ -252,7 +325,8 @@ def _replacing(path, permissions_from):
             umask = os.umask(0)
             os.umask(umask)
             os.chmod(temporary, 0o666 & ~umask)
-        os.replace(temporary, path)
+        with _naming(path):
+            os.replace(temporary, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
@@ -262,12 +336,14 @@ def _replacing(path, permissions_from):
 class _Meter:
     """Counts the bytes read or written through a binary file, advancing a progress bar.
 
-    Without a file it is a sink that only counts (for `paqlstm test`).
+    Without a file it is a sink that only counts (for `paqlstm test`). Write errors
+    name the output (`name`), e.g. "No space left on device: out.pql".
     """
 
-    def __init__(self, file, bar=None):
+    def __init__(self, file, bar=None, name=None):
         self._file = file
         self._bar = bar
+        self._name = name
         self.count = 0
 
     def read(self, size=-1):
@@ -278,18 +354,43 @@ class _Meter:
     def write(self, data):
         view = memoryview(data).cast("B")
         written = 0
-        while self._file is not None and written < view.nbytes:
-            # A buffered write can stop short without raising (seen when a pipe's reader
-            # leaves); writing the rest then raises the error instead of losing data.
-            written += self._file.write(view[written:])
+        with _naming(self._name):
+            while self._file is not None and written < view.nbytes:
+                # A buffered write can stop short without raising (seen when a pipe's reader
+                # leaves); writing the rest then raises the error instead of losing data.
+                written += self._file.write(view[written:])
         self._advance(view.nbytes)
         return view.nbytes
+
+    def flush(self):
+        with _naming(self._name):
+            self._file.flush()
 
     def _advance(self, size):
         _check_interrupt()
         self.count += size
         if self._bar is not None:
             self._bar.update(size)
+
+
+@contextlib.contextmanager
+def _naming(path):
+    """Give an OSError that names no file (a failed write, say) the name `path`."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.filename is not None or path is None or exc.errno is None:
+            raise
+        raise OSError(exc.errno, exc.strerror, path) from None  # same subclass (BrokenPipeError...)
+
+
+def _is_device_or_pipe(path):
+    """Whether path is an existing character or block device, FIFO or socket."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return False
+    return stat.S_ISCHR(mode) or stat.S_ISBLK(mode) or stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
 
 
 def _regular_file_size(file):

@@ -104,6 +104,10 @@ class ArchiveCompressor:
         out += [_END_OF_CHUNKS, _trailer(self._length, self._crc)]
         return b"".join(out)
 
+    def stats(self):
+        """Diagnostics of the data compressed so far (see engine.Encoder.stats), with settings."""
+        return {**self._encoder.stats(), "settings": self.settings.to_dict()}
+
     def _take_header(self):
         header, self._header = self._header, b""
         return header

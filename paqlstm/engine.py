@@ -7,11 +7,15 @@ one chunk's bytes, check it consumed them all, and never read past them.
 """
 from dataclasses import asdict, dataclass, fields, replace
 
+import math
+
 import numpy as np
 
 from .errors import PaqlstmError
+from .kernels import lstm as lstm_kernel
 from .kernels.coder import new_coder_state
-from .predictor import decode_block, encode_block, model_memory, new_model
+from .predictor import (COST_CLASSIC, COST_FINAL, COST_LSTM, LSTM_P_SQUARES, LSTM_P_SUM, N_COSTS,
+                        decode_block, encode_block, model_memory, new_model)
 
 # level -> (log2 bytes of hashed context buckets, log2 bytes of match history)
 LEVEL_TABLE_BITS = {
@@ -21,6 +25,7 @@ LEVEL_TABLE_BITS = {
 DEFAULT_LEVEL = 9
 CHUNK_SIZE = 1 << 20          # raw bytes per chunk written by the encoder
 MAX_CHUNK_SIZE = 1 << 24      # largest raw chunk a decoder accepts
+STATS_WINDOW = 1 << 16        # input bytes per window of the diagnostics
 
 
 def max_payload_size(raw_length):
@@ -33,6 +38,12 @@ def level_memory(level):
     return model_memory(*LEVEL_TABLE_BITS[level])
 
 
+# LSTM options: valid ranges (the blend is a weight 0..1 or LEARNED_BLEND).
+LSTM_INT_RANGES = {"lstm_cells": (1, 512), "lstm_layers": (1, 4), "lstm_horizon": (1, 1000)}
+LSTM_FLOAT_RANGES = {"lstm_lr": (0.0, 1.0), "lstm_clip": (0.0, 1000.0)}
+LEARNED_BLEND = "learn"
+DEFAULT_BLEND = 0.2
+LSTM_OPTIONS = (*LSTM_INT_RANGES, *LSTM_FLOAT_RANGES, "blend")
 MIN_TABLE_BITS = 16           # smallest hashed-bucket or history table a model uses
 BUCKET_BYTES_PER_INPUT_BYTE = 128  # table bytes per input byte; more gains under 0.1 % (alice29, dickens 100 KB)
 
@@ -40,6 +51,10 @@ BUCKET_BYTES_PER_INPUT_BYTE = 128  # table bytes per input byte; more gains unde
 def _bits_for(size):
     """Smallest b with 2**b >= size."""
     return max(0, size - 1).bit_length()
+
+
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _is_int(value):
@@ -57,6 +72,13 @@ class Settings:
     level: int = DEFAULT_LEVEL
     hash_bits: int = None
     history_bits: int = None
+    lstm: bool = False
+    lstm_cells: int = lstm_kernel.DEFAULT_CELLS
+    lstm_layers: int = lstm_kernel.DEFAULT_LAYERS
+    lstm_horizon: int = lstm_kernel.DEFAULT_HORIZON
+    lstm_lr: float = lstm_kernel.DEFAULT_LR
+    lstm_clip: float = lstm_kernel.DEFAULT_CLIP
+    blend: object = DEFAULT_BLEND     # the LSTM's weight in the final blend, 0..1, or "learn"
 
     def __post_init__(self):
         if not _is_int(self.level) or self.level not in LEVEL_TABLE_BITS:
@@ -67,6 +89,21 @@ class Settings:
                 object.__setattr__(self, name, most)
             elif not _is_int(value) or not MIN_TABLE_BITS <= value <= most:
                 raise PaqlstmError(f"invalid {name} {value!r}: expected {MIN_TABLE_BITS}-{most} at level {self.level}")
+        if not isinstance(self.lstm, bool):
+            raise PaqlstmError(f"invalid lstm {self.lstm!r}: expected true or false")
+        for name, (low, high) in LSTM_INT_RANGES.items():
+            value = getattr(self, name)
+            if not _is_int(value) or not low <= value <= high:
+                raise PaqlstmError(f"invalid {name} {value!r}: expected {low}-{high}")
+        for name, (low, high) in LSTM_FLOAT_RANGES.items():
+            value = getattr(self, name)
+            if not _is_number(value) or not low < value <= high:
+                raise PaqlstmError(f"invalid {name} {value!r}: expected above {low}, at most {high}")
+            object.__setattr__(self, name, float(value))
+        if self.blend != LEARNED_BLEND:
+            if not _is_number(self.blend) or not 0.0 <= self.blend <= 1.0:
+                raise PaqlstmError(f"invalid blend {self.blend!r}: expected 0-1 or {LEARNED_BLEND!r}")
+            object.__setattr__(self, "blend", float(self.blend))
 
     def sized_for(self, input_size):
         """These settings with tables no larger than an input of input_size bytes can use."""
@@ -77,36 +114,95 @@ class Settings:
 
     def memory(self):
         """Bytes of model memory these settings use."""
-        return model_memory(self.hash_bits, self.history_bits)
+        lstm = lstm_kernel.lstm_memory(self.lstm_cells, self.lstm_horizon, self.lstm_layers) if self.lstm else 0
+        return model_memory(self.hash_bits, self.history_bits) + lstm
 
     def to_dict(self):
-        return asdict(self)
+        """The header's settings. With the LSTM off, it and its options are left out: such
+        an archive is exactly what the classic engine alone writes."""
+        values = asdict(self)
+        if not self.lstm:
+            for name in ("lstm", *LSTM_OPTIONS):
+                del values[name]
+        return values
 
     @classmethod
     def from_dict(cls, values):
         """Settings from an archive header; unknown or missing keys are a format error."""
         names = {f.name for f in fields(cls)}
+        if isinstance(values, dict) and "lstm" not in values:
+            names -= {"lstm", *LSTM_OPTIONS}
         if not isinstance(values, dict) or set(values) != names:
             raise PaqlstmError("unsupported settings in archive header")
         return cls(**values)
 
 
 def _new_model(settings):
-    return new_model(settings.hash_bits, settings.history_bits)
+    if not settings.lstm:
+        return new_model(settings.hash_bits, settings.history_bits)
+    lstm = lstm_kernel.new_lstm(settings.lstm_cells, settings.lstm_horizon, settings.lstm_lr,
+                                settings.lstm_clip, layers=settings.lstm_layers)
+    blend = None if settings.blend == LEARNED_BLEND else settings.blend
+    return new_model(settings.hash_bits, settings.history_bits, lstm, blend)
 
 
 class Encoder:
-    """Compresses successive chunks with one model carried across them."""
+    """Compresses successive chunks with one model carried across them.
+
+    Also keeps the diagnostics of `stats()`: the coding cost of the final, the classic
+    and the LSTM's predictions per window of STATS_WINDOW input bytes.
+    """
 
     def __init__(self, settings):
         self.settings = settings
         self.model = _new_model(settings)
+        self.position = 0
+        self.costs = np.zeros((0, N_COSTS))   # one row per window begun
+        self.lstm_norm_start = self._lstm_norm()
 
     def encode_chunk(self, data):
         raw = np.frombuffer(data, dtype=np.uint8)
         out = np.empty(max_payload_size(raw.size), dtype=np.uint8)
-        written = encode_block(self.model, new_coder_state(), raw, out)
+        offset = self.position % STATS_WINDOW
+        costs = np.zeros(((offset + raw.size + STATS_WINDOW - 1) // STATS_WINDOW, N_COSTS))
+        written = encode_block(self.model, new_coder_state(), raw, out, costs, offset, STATS_WINDOW)
+        if offset and costs.size:   # the chunk began inside the last window begun
+            self.costs[-1] += costs[0]
+            costs = costs[1:]
+        self.costs = np.concatenate([self.costs, costs])
+        self.position += raw.size
         return out[:written].tobytes()
+
+    def _lstm_norm(self):
+        return lstm_kernel.lstm_weight_norm(self.model.lstm) if self.settings.lstm else None
+
+    def stats(self):
+        """Diagnostics of what was coded so far, as a JSON-ready dict."""
+        window_bytes = np.full(len(self.costs), STATS_WINDOW)
+        if len(self.costs) and self.position % STATS_WINDOW:
+            window_bytes[-1] = self.position % STATS_WINDOW
+
+        def bpb(column):
+            return [round(float(x), 5) for x in self.costs[:, column] / window_bytes]
+
+        result = {"input_bytes": self.position, "window_bytes": STATS_WINDOW,
+                  "bits_final": float(self.costs[:, COST_FINAL].sum()),
+                  "bpb_final": bpb(COST_FINAL), "bpb_classic": bpb(COST_CLASSIC), "lstm": None}
+        if self.settings.lstm:
+            bits = 8 * max(self.position, 1)
+            mean = self.costs[:, LSTM_P_SUM].sum() / bits
+            variance = max(0.0, self.costs[:, LSTM_P_SQUARES].sum() / bits - mean * mean)
+            regs = self.model.lstm.regs
+            result["lstm"] = {
+                "bpb": bpb(COST_LSTM),
+                "pred_mean": mean / 4096, "pred_std": math.sqrt(variance) / 4096,
+                "weight_norm_start": self.lstm_norm_start, "weight_norm_end": self._lstm_norm(),
+                "forward_steps": int(regs[lstm_kernel.STEPS]),
+                "backward_steps": int(regs[lstm_kernel.UPDATES]),
+                "memory_bytes": lstm_kernel.lstm_memory(self.settings.lstm_cells, self.settings.lstm_horizon,
+                                                         self.settings.lstm_layers),
+            }
+        return result
 
 
 class Decoder:

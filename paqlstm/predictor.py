@@ -13,6 +13,12 @@ the previous byte, the byte before it, and how many orders have been seen before
 then a final mixer over their outputs. Two APM stages (order 1, hashed order 3)
 refine the result and are averaged. After the bit is known everything trains.
 
+With the LSTM on (kernels/lstm.py, a byte model over the whole history), its
+prediction is one more mixer input, and the final probability blends the classic
+chain's with the LSTM's: a fixed weight, or learned by a small mixer over the two
+selected by the partial byte. With it off the input stays 0 and the blend is
+skipped, so the output is exactly the classic model's.
+
 All state is NumPy arrays grouped in the `Model` named tuple; the per-bit loop of a
 whole block runs inside one compiled call (`encode_block` / `decode_block`), so
 Python is touched once per block, not per bit. Encoder and decoder run the same
@@ -26,6 +32,7 @@ from .jit import njit
 from .kernels.apm import apm_refine, apm_update, new_apm
 from .kernels.coder import decode_bit, decode_init, encode_bit, encode_flush
 from .kernels.contextmap import LINE, find_bucket, nibble_node
+from .kernels.lstm import lstm_bit_p, lstm_byte_update, new_lstm
 from .kernels.match import (length_bucket, match_expected_bit, match_update_byte,
                             new_match_state, LEN, POS)
 from .kernels.mixer import mixer_dot, mixer_train
@@ -40,7 +47,8 @@ FIRST_HASHED = O2
 LINEAR_INPUT = N_CTX            # N_CTX more inputs: each context's P(1) - 1/2, linearly
 MATCH_INPUT = 2 * N_CTX
 BIAS_INPUT = 2 * N_CTX + 1
-N_INPUTS = 2 * N_CTX + 2
+LSTM_INPUT = 2 * N_CTX + 2
+N_INPUTS = 2 * N_CTX + 3
 
 # Direct tables sit at the start of the state array, whole cache lines before the buckets.
 O1_BASE = 256
@@ -53,8 +61,14 @@ SET_OFFSETS = tuple(int(x) for x in np.cumsum((0,) + SET_ROWS[:-1]))
 N_SETS = len(SET_ROWS)
 
 # Scalar registers.
-C0, BITS, C4, C8, WORD0, WORD1, LINE_MASK, MATCH_BIT, WORD2, MIXER_RATE, LINE_START, PREV_LINE_START = range(12)
-N_REGS = 12
+(C0, BITS, C4, C8, WORD0, WORD1, LINE_MASK, MATCH_BIT, WORD2, MIXER_RATE, LINE_START, PREV_LINE_START,
+ LSTM_ON, BLEND) = range(14)
+N_REGS = 14
+BLEND_ONE = 1 << 16      # BLEND register: fixed LSTM weight in 16-bit fixed point, or LEARNED_BLEND
+LEARNED_BLEND = -1
+BLEND_LR = 2
+# Slots of `probs`: the mixer's output, the classic chain's final P(1), the LSTM's, the learned blend's.
+P_MIXER, P_CLASSIC, P_LSTM, P_BLEND = range(4)
 
 STATEMAP_LIMIT = 1023
 MATCH_MAP_LIMIT = 1023
@@ -84,10 +98,13 @@ class Model(NamedTuple):
     apm1: np.ndarray          # uint16: APM on order-1
     apm2: np.ndarray          # uint16: APM on hashed order-3
     apm_slots: np.ndarray     # int64 [2]
-    probs: np.ndarray         # int64 [1]: the mixer's output, which its final layer trains on
+    probs: np.ndarray         # int64 [4]: P_MIXER (its final layer trains on it), P_CLASSIC, P_LSTM, P_BLEND
     history: np.ndarray       # uint8 ring buffer of coded bytes (match model)
     positions: np.ndarray     # int32 hash of recent bytes -> position in history
     match_regs: np.ndarray    # int64 match model registers
+    blend_inputs: np.ndarray  # int64 [3]: stretch of classic and LSTM P(1), bias
+    blend_weights: np.ndarray  # int64 [256, 3]: learned blend, selected by c0
+    lstm: tuple               # kernels.lstm.Lstm (a 1-cell stand-in when off)
 
 
 def model_memory(hash_bits, history_bits):
@@ -96,13 +113,22 @@ def model_memory(hash_bits, history_bits):
             + 4 * (1 << (history_bits - 2)) + 2 * 65536 * 33 * 2 + (1 << 20))
 
 
-def new_model(hash_bits, history_bits):
-    """A fresh model whose hashed buckets take 2**hash_bits bytes and history 2**history_bits."""
+def new_model(hash_bits, history_bits, lstm=None, blend=0.0):
+    """A fresh model whose hashed buckets take 2**hash_bits bytes and history 2**history_bits.
+
+    `lstm`: a kernels.lstm.Lstm to blend in, or None; `blend`: its fixed weight in
+    [0, 1], or None to learn it.
+    """
     hash_lines = 1 << (hash_bits - 6)
     regs = np.zeros(N_REGS, dtype=np.int64)
     regs[C0] = 1
     regs[LINE_MASK] = hash_lines - 1
     regs[MIXER_RATE] = MIXER_LR + LR_DECAY
+    regs[LSTM_ON] = lstm is not None
+    regs[BLEND] = LEARNED_BLEND if blend is None else round(blend * BLEND_ONE)
+    blend_weights = np.zeros((256, 3), dtype=np.int64)
+    blend_weights[:, 0] = (1 << 16) * 4 // 5     # start at the plan's (4 classic + LSTM) / 5
+    blend_weights[:, 1] = (1 << 16) // 5
     weights = np.full((sum(SET_ROWS), N_INPUTS), 1 << 14, dtype=np.int64)
     final_weights = np.full((256, N_SETS), (1 << 16) // N_SETS, dtype=np.int64)
     model = Model(
@@ -120,13 +146,22 @@ def new_model(hash_bits, history_bits):
         apm1=new_apm(65536),
         apm2=new_apm(65536),
         apm_slots=np.zeros(2, dtype=np.int64),
-        probs=np.zeros(1, dtype=np.int64),
+        probs=np.full(4, 2048, dtype=np.int64),
         history=np.zeros(1 << history_bits, dtype=np.uint8),
         positions=np.zeros(1 << (history_bits - 2), dtype=np.int32),
         match_regs=new_match_state(),
+        blend_inputs=np.zeros(3, dtype=np.int64),
+        blend_weights=blend_weights,
+        lstm=new_lstm(1, 1, 0.0, 0.0) if lstm is None else lstm,
     )
     _start_byte(model)
     return model
+
+
+# Diagnostics (encoder only): bits each 12-bit prediction costs, BIT_COST[bit, p].
+BIT_COST = -np.log2(np.stack([1.0 - np.arange(4096) / 4096.0, np.arange(4096) / 4096.0]).clip(1 / 4096))
+COST_FINAL, COST_CLASSIC, COST_LSTM, LSTM_P_SUM, LSTM_P_SQUARES = range(5)
+N_COSTS = 5
 
 
 @njit(inline="always")
@@ -199,6 +234,8 @@ def _end_byte(m, byte):
         regs[PREV_LINE_START] = regs[LINE_START]
         regs[LINE_START] = coded
     regs[MIXER_RATE] = MIXER_LR + (LR_DECAY * LR_HALF) // (LR_HALF + coded)
+    if regs[LSTM_ON]:
+        lstm_byte_update(m.lstm, byte)
     _start_byte(m)
 
 
@@ -229,6 +266,10 @@ def predict_bit(m):
     else:
         m.inputs[MATCH_INPUT] = 0
     m.inputs[BIAS_INPUT] = 256
+    if regs[LSTM_ON]:
+        p_lstm = lstm_bit_p(m.lstm, c0)
+        m.probs[P_LSTM] = p_lstm
+        m.inputs[LSTM_INPUT] = stretch(p_lstm)
 
     m.set_rows[SET_C0] = SET_OFFSETS[SET_C0] + c0
     m.set_rows[SET_MATCH] = SET_OFFSETS[SET_MATCH] + lb * 8 + bits
@@ -243,12 +284,30 @@ def predict_bit(m):
     for k in range(N_SETS):
         m.set_out[k] = mixer_dot(m.inputs, m.weights, m.set_rows[k], N_INPUTS)
     p = squash(mixer_dot(m.set_out, m.final_weights, c0, N_SETS))
-    m.probs[0] = p
+    m.probs[P_MIXER] = p
 
     p1 = apm_refine(m.apm1, c0 | (c1 << 8), p, m.apm_slots, 0)
     p2 = apm_refine(m.apm2, (_combine(regs[C4] & 0xFFFFFF, c0) & 0xFFFF), p, m.apm_slots, 1)
-    final = (p1 + p2 + 1) >> 1
-    return final
+    classic = (p1 + p2 + 1) >> 1
+    m.probs[P_CLASSIC] = classic
+    if not regs[LSTM_ON]:
+        return classic
+    return _blend(m, classic, m.probs[P_LSTM], c0)
+
+
+@njit(inline="always")
+def _blend(m, classic, p_lstm, c0):
+    """The final P(1): the classic chain's and the LSTM's, by fixed or learned weight."""
+    weight = m.regs[BLEND]
+    if weight == LEARNED_BLEND:
+        m.blend_inputs[0] = stretch(classic)
+        m.blend_inputs[1] = stretch(p_lstm)
+        m.blend_inputs[2] = 256
+        p = squash(mixer_dot(m.blend_inputs, m.blend_weights, c0, 3))
+        m.probs[P_BLEND] = p
+    else:
+        p = (classic * (BLEND_ONE - weight) + p_lstm * weight + BLEND_ONE // 2) >> 16
+    return min(max(p, 1), 4095)
 
 
 @njit(inline="always")
@@ -260,7 +319,9 @@ def update_bit(m, bit):
     apm_update(m.apm1, m.apm_slots[0], bit, APM_RATE)
     apm_update(m.apm2, m.apm_slots[1], bit, APM_RATE)
 
-    mixer_train(m.set_out, m.final_weights, c0, N_SETS, ((bit << 12) - m.probs[0]) * FINAL_LR)
+    if regs[LSTM_ON] and regs[BLEND] == LEARNED_BLEND:
+        mixer_train(m.blend_inputs, m.blend_weights, c0, 3, ((bit << 12) - m.probs[P_BLEND]) * BLEND_LR)
+    mixer_train(m.set_out, m.final_weights, c0, N_SETS, ((bit << 12) - m.probs[P_MIXER]) * FINAL_LR)
     for k in range(N_SETS):
         err_k = ((bit << 12) - squash(m.set_out[k])) * regs[MIXER_RATE]
         mixer_train(m.inputs, m.weights, m.set_rows[k], N_INPUTS, err_k)
@@ -291,13 +352,26 @@ def update_bit(m, bit):
 # Without NRT: the block loop allocates nothing, and reference counting of the model's
 # arrays on every access cost about an eighth of the time.
 @njit(_nrt=False)
-def encode_block(m, coder, data, out):
-    """Code every byte of `data` into `out`, carrying the model; returns bytes written."""
+def encode_block(m, coder, data, out, costs, window_offset, window):
+    """Code every byte of `data` into `out`, carrying the model; returns bytes written.
+
+    Diagnostics: byte i of `data` falls in row (window_offset + i) // window of `costs`,
+    which gains the bits it cost (COST_FINAL, COST_CLASSIC, COST_LSTM) and the sum
+    and sum of squares of the LSTM's P(1).
+    """
     for i in range(data.size):
         byte = data[i]
+        row = (window_offset + i) // window
         for j in range(7, -1, -1):
             bit = (byte >> j) & 1
-            encode_bit(coder, out, bit, predict_bit(m))
+            p = predict_bit(m)
+            encode_bit(coder, out, bit, p)
+            costs[row, COST_FINAL] += BIT_COST[bit, p]
+            costs[row, COST_CLASSIC] += BIT_COST[bit, m.probs[P_CLASSIC]]
+            p_lstm = m.probs[P_LSTM]
+            costs[row, COST_LSTM] += BIT_COST[bit, p_lstm]
+            costs[row, LSTM_P_SUM] += p_lstm
+            costs[row, LSTM_P_SQUARES] += p_lstm * p_lstm
             update_bit(m, bit)
     encode_flush(coder, out)
     return coder[3]

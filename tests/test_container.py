@@ -98,16 +98,16 @@ def test_header_carries_any_settings_fields(monkeypatch):
     @dataclasses.dataclass(frozen=True)
     class Extended(Settings):
         rate: float = 0.1
-        cells: int = 32
-        lstm: bool = True
+        width: int = 32
+        turbo: bool = True
 
-    settings = Extended(level=LEVEL, rate=1 / 3, cells=7, lstm=False)
+    settings = Extended(level=LEVEL, rate=1 / 3, width=7, turbo=False)
     archive = pack(b"some data " * 10, settings)
     header, _, _ = layout(archive)
     tables = {"hash_bits": settings.hash_bits, "history_bits": settings.history_bits}
-    assert json.loads(header[7:-4]) == {"cells": 7, "level": LEVEL, "lstm": False, "rate": 1 / 3, **tables}
-    assert header[7:-4] == (b'{"cells":7,"hash_bits":%d,"history_bits":%d,"level":1,"lstm":false,'
-                            b'"rate":0.3333333333333333}' % (settings.hash_bits, settings.history_bits))
+    assert json.loads(header[7:-4]) == {"width": 7, "level": LEVEL, "turbo": False, "rate": 1 / 3, **tables}
+    assert header[7:-4] == (b'{"hash_bits":%d,"history_bits":%d,"level":1,"rate":0.3333333333333333,'
+                            b'"turbo":false,"width":7}' % (settings.hash_bits, settings.history_bits))
     monkeypatch.setattr(container, "Settings", Extended)
     decompressor = ArchiveDecompressor()
     assert decompressor.decompress(archive) == b"some data " * 10

@@ -14,7 +14,7 @@ Learning: truncated backpropagation through time over windows of `horizon` bytes
 gradients of the cross entropy of each actual byte are summed over the window,
 the error flowing into each cell (dh, dc) is clipped to +-clip at every step, then
 one Adam step without momentum (paq8px and cmix found momentum of no use here),
-learning rate decaying as lr / sqrt(1 + t * LR_DECAY). The hidden state runs on
+learning rate decaying as lr / sqrt(1 + LR_DECAY * bytes seen). The hidden state runs on
 across windows; only the gradient is truncated.
 
 Determinism: float32 throughout, explicit loops in a fixed order, no fastmath and
@@ -37,7 +37,7 @@ from ..jit import njit
 DEFAULT_CELLS = 32
 DEFAULT_LAYERS = 1
 DEFAULT_HORIZON = 20
-DEFAULT_LR = 0.002
+DEFAULT_LR = 0.02
 DEFAULT_CLIP = 5.0
 
 F32 = np.float32
@@ -67,7 +67,7 @@ PARAM, GRAD, MOMENT = range(3)
 BETA2 = F32(0.9999)
 ONE_MINUS_BETA2 = F32(1.0) - BETA2
 EPS = F32(1e-6)
-LR_DECAY = F32(0.0)
+LR_DECAY = F32(1e-4)
 FORGET_BIAS = 1.0
 P_SCALE = F32(4096.0)
 LOGIT_LIMIT = F32(80.0)      # exp(+-80) stays a normal float32, and 256 of them cannot overflow
@@ -404,7 +404,7 @@ def _optimize(lstm):
     regs[UPDATES] += 1
     fregs[B2_POW] *= BETA2
     v_scale = ONE / (ONE - fregs[B2_POW])        # Adam's bias correction of the second moment
-    lr = fregs[LR] / np.sqrt(ONE + F32(regs[UPDATES]) * LR_DECAY)
+    lr = fregs[LR] / np.sqrt(ONE + F32(regs[STEPS]) * LR_DECAY)
     _adam(lstm.wx, lr, v_scale)
     _adam(lstm.wu, lr, v_scale)
     _adam(lstm.bg, lr, v_scale)
@@ -425,7 +425,13 @@ def lstm_byte_update(lstm, byte):
     if s == lstm.probs.shape[0]:
         _backward(lstm)
         _optimize(lstm)
-        lstm.acts[0, :, :, :] = lstm.acts[s, :, :, :]
+        # The window's last state carries into the next one. An explicit copy: a slice
+        # assignment may allocate, and the predictor's block loop runs without NRT.
+        acts = lstm.acts
+        for layer in range(acts.shape[1]):
+            for kind in range(acts.shape[2]):
+                for cell in range(acts.shape[3]):
+                    acts[0, layer, kind, cell] = acts[s, layer, kind, cell]
         s = 0
     regs[POS] = s
     _forward(lstm, byte)

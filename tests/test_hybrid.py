@@ -1,0 +1,85 @@
+"""The LSTM wired into the predictor: one code path, settings in the header, diagnostics."""
+import json
+
+import pytest
+from click.testing import CliRunner
+
+import paqlstm
+from paqlstm.cli import cli
+from paqlstm.engine import Decoder, Encoder, Settings
+from paqlstm.errors import PaqlstmError
+
+LEVEL = 2
+SMALL_LSTM = dict(lstm=True, lstm_cells=8, lstm_horizon=10)
+
+
+@pytest.fixture(scope="module")
+def text(shared_data):
+    return (shared_data / "alice29.txt").read_bytes()[:40_000]
+
+
+def encode(settings, data):
+    encoder = Encoder(settings)
+    return encoder.encode_chunk(data), encoder.stats()
+
+
+@pytest.mark.parametrize("blend", [0.0, 0.2, 1.0, "learn"])
+def test_lstm_on_round_trips_with_every_kind_of_blend(text, blend):
+    settings = Settings(level=LEVEL, blend=blend, **SMALL_LSTM)
+    packed, _ = encode(settings, text)
+    assert Decoder(Settings.from_dict(settings.to_dict())).decode_chunk(packed, len(text)) == text
+
+
+def test_lstm_off_archive_is_the_classic_engines(text):
+    off = paqlstm.compress(text, level=LEVEL)
+    assert off == paqlstm.compress(text, level=LEVEL, lstm=False, lstm_cells=64, blend=1.0)
+    header = json.loads(off[7:7 + int.from_bytes(off[5:7], "little")])
+    assert set(header) == {"level", "hash_bits", "history_bits"}   # no LSTM options when off
+    on = paqlstm.compress(text, level=LEVEL, **SMALL_LSTM)
+    assert on != off and paqlstm.decompress(on) == text
+
+
+def test_lstm_settings_are_validated():
+    for bad in (dict(lstm_cells=0), dict(lstm_cells=True), dict(lstm_lr=0.0), dict(lstm_lr=float("nan")),
+                dict(lstm_clip=-1.0), dict(blend=1.5), dict(blend="sometimes"), dict(lstm="yes")):
+        with pytest.raises(PaqlstmError):
+            Settings(level=LEVEL, **{"lstm": True, **bad})
+    on = Settings(level=LEVEL, **SMALL_LSTM).to_dict()
+    with pytest.raises(PaqlstmError):
+        Settings.from_dict({k: v for k, v in on.items() if k != "blend"})   # an option missing
+
+
+def test_diagnostics_show_a_learning_lstm(text):
+    _, stats = encode(Settings(level=LEVEL, lstm=True), text * 2)
+    lstm = stats["lstm"]
+    assert stats["input_bytes"] == 2 * len(text)
+    assert len(stats["bpb_final"]) == len(stats["bpb_classic"]) == len(lstm["bpb"]) == 2
+    assert lstm["forward_steps"] >= 2 * len(text)
+    assert lstm["backward_steps"] >= 2 * len(text) // Settings().lstm_horizon - 1
+    assert 0.05 < lstm["pred_std"] and 0.1 < lstm["pred_mean"] < 0.9    # not stuck at 1/2
+    assert lstm["weight_norm_end"] != lstm["weight_norm_start"]
+    assert lstm["bpb"][1] < lstm["bpb"][0] < 8     # the second copy is cheaper: it learned
+    total = sum(b * n for b, n in zip(stats["bpb_final"], (65536, 2 * len(text) - 65536)))
+    assert total == pytest.approx(stats["bits_final"], rel=1e-5)    # windows hold 5 decimals
+
+
+def test_diagnostics_without_lstm(text):
+    packed, stats = encode(Settings(level=LEVEL), text)
+    assert stats["lstm"] is None and stats["bpb_final"] == stats["bpb_classic"]
+    assert stats["bits_final"] / 8 == pytest.approx(len(packed), rel=0.01)   # the coder is near ideal
+
+
+def test_cli_lstm_options_and_stats_file(tmp_path, text, monkeypatch):
+    source = tmp_path / "alice"
+    source.write_bytes(text[:5000])
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["compress", "-k", "-2", "--lstm", "--lstm-cells", "8", "--blend", "learn",
+                                      "--stats", "s.json", "alice"])
+    assert result.exit_code == 0, result.output
+    stats = json.loads((tmp_path / "s.json").read_text())
+    assert stats["settings"]["lstm_cells"] == 8 and stats["settings"]["blend"] == "learn"
+    assert stats["archive_bytes"] == (tmp_path / "alice.pql").stat().st_size
+    assert stats["lstm"]["forward_steps"] > 5000
+    (tmp_path / "alice").unlink()
+    assert CliRunner().invoke(cli, ["decompress", "alice.pql"]).exit_code == 0   # no options needed
+    assert (tmp_path / "alice").read_bytes() == text[:5000]
