@@ -313,7 +313,7 @@ def _replacing(path, permissions_from):
     """A temporary file beside `path`, renamed onto it on success and removed on any failure.
 
     Unbuffered, so a write error (disk full) comes from a write, where `_Meter` names `path`."""
-    with _naming(path):  # errors name the output asked for, not our temporary file
+    with _naming(path, rename=True):  # errors name the output asked for, not our temporary file
         fd, temporary = tempfile.mkstemp(dir=os.path.dirname(path) or ".",
                                          prefix=f".{os.path.basename(path)}.", suffix=".tmp")
     try:
@@ -325,7 +325,7 @@ def _replacing(path, permissions_from):
             umask = os.umask(0)
             os.umask(umask)
             os.chmod(temporary, 0o666 & ~umask)
-        with _naming(path):
+        with _naming(path, rename=True):
             os.replace(temporary, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -374,12 +374,12 @@ class _Meter:
 
 
 @contextlib.contextmanager
-def _naming(path):
-    """Give an OSError that names no file (a failed write, say) the name `path`."""
+def _naming(path, rename=False):
+    """Give an OSError that names no file (a failed write, say), or any file if rename, the name `path`."""
     try:
         yield
     except OSError as exc:
-        if exc.filename is not None or path is None or exc.errno is None:
+        if (exc.filename is not None and not rename) or path is None or exc.errno is None:
             raise
         raise OSError(exc.errno, exc.strerror, path) from None  # same subclass (BrokenPipeError...)
 
