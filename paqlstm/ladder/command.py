@@ -213,6 +213,17 @@ def _input(path):
     return path, size, None
 
 
+def _lstm_value(ctx, param, value):
+    """An LSTM option's value as typed (passed on to `paqlstm compress`), once checked."""
+    if value is None:
+        return None
+    try:
+        plan.check_value(param.name, value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    return value
+
+
 _HELP = f"""Run the LSTM decision ladder on INPUT and report GO / NO-GO.
 
 \b
@@ -248,11 +259,13 @@ Examples:
               show_default=True, help="Compression level of every run.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
               help="Runs at once. More than 1 shares the cores, so time overheads get noisier.")
-@click.option("--lstm-cells", type=click.IntRange(min=1), help="LSTM cells.  [default: the compressor's]")
-@click.option("--lstm-lr", type=click.FloatRange(min=0, min_open=True), help="LSTM learning rate.")
-@click.option("--lstm-clip", type=click.FloatRange(min=0, min_open=True), help="LSTM gradient clip.")
-@click.option("--lstm-horizon", type=click.IntRange(min=1), help="LSTM training horizon (steps).")
-@click.option("--blend", type=click.FloatRange(0, 1), help="Weight of the LSTM in the final blend, 0..1.")
+@click.option("--lstm-cells", callback=_lstm_value, metavar="N", help="LSTM cells.  [default: the compressor's]")
+@click.option("--lstm-layers", callback=_lstm_value, metavar="N", help="LSTM layers.")
+@click.option("--lstm-lr", callback=_lstm_value, metavar="X", help="LSTM learning rate.")
+@click.option("--lstm-clip", callback=_lstm_value, metavar="X", help="LSTM gradient clip.")
+@click.option("--lstm-horizon", callback=_lstm_value, metavar="N", help="LSTM training horizon.")
+@click.option("--blend", callback=_lstm_value, metavar="W|learn",
+              help="Weight of the LSTM in the final blend (0-1), or 'learn'.")
 @click.option("--sweep", multiple=True, metavar="KEY=V1,V2,...",
               help="Run every combination of these values as LSTM-on variants, ranked in the report. "
                    "Keys: " + ", ".join(plan.LSTM_OPTIONS) + ". Several KEY=VALUES may follow one --sweep.")
@@ -266,7 +279,7 @@ def ladder(words, out, rungs, level, jobs, sweep, scheduler, **lstm):
         swept = plan.parse_sweep(sweep_words)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--rungs" if "size" in str(exc) else "--sweep")
-    fixed = {key: str(value) for key, value in lstm.items() if value is not None}
+    fixed = {key: value for key, value in lstm.items() if value is not None}
     input_path, input_size, built = _input(input_word)
     planned = plan.plan_rungs(wanted_rungs, input_size)
     variants = plan.variants(fixed, swept)

@@ -10,13 +10,23 @@ DEFAULT_RUNGS = "1K,100K,10M"
 SIZE_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
 BASELINE = "baseline"
 
+LEARNED_BLEND = "learn"
+
+
+def _blend(text):
+    """A fixed blend weight, or 'learn' (the compressor learns the blend)."""
+    return text if text == LEARNED_BLEND else float(text)
+
+
 # The compressor's LSTM options, by sweep key: (flag, type, check, what the check wants).
+# The compressor checks its own limits too; these catch typos before anything runs.
 LSTM_OPTIONS = {
     "lstm_cells": ("--lstm-cells", int, lambda v: v >= 1, "an integer >= 1"),
+    "lstm_layers": ("--lstm-layers", int, lambda v: v >= 1, "an integer >= 1"),
     "lstm_lr": ("--lstm-lr", float, lambda v: v > 0, "a number > 0"),
     "lstm_clip": ("--lstm-clip", float, lambda v: v > 0, "a number > 0"),
     "lstm_horizon": ("--lstm-horizon", int, lambda v: v >= 1, "an integer >= 1"),
-    "blend": ("--blend", float, lambda v: 0 <= v <= 1, "a number from 0 to 1"),
+    "blend": ("--blend", _blend, lambda v: v == LEARNED_BLEND or 0 <= v <= 1, "a number from 0 to 1, or 'learn'"),
 }
 
 

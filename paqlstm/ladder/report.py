@@ -32,6 +32,10 @@ def fmt_mb(size):
     return na(None if size is None else size / 1e6, "{:,.0f} MB")
 
 
+def fmt_gb(size):
+    return na(None if size is None else size / 1e9, "{:.1f} GB")
+
+
 def fmt_duration(seconds):
     if seconds is None:
         return "n/a"
@@ -103,7 +107,8 @@ def diagnostics_table(report):
             if result["status"] != "ok" or name == "baseline":
                 continue
             series = rules._numbers(_get(lstm, "bpb")) or []
-            loss = f"{series[0]:.3f} -> {series[-1]:.3f} ({len(series)} windows)" if series else "n/a"
+            windows = f"{len(series)} window" + ("s" if len(series) != 1 else "")
+            loss = f"{series[0]:.3f} -> {series[-1]:.3f} ({windows})" if series else "n/a"
             mean, spread = _get(lstm, "pred_mean"), _get(lstm, "pred_std")
             norms = (_get(lstm, "weight_norm_start"), _get(lstm, "weight_norm_end"))
             steps = (_get(lstm, "forward_steps"), _get(lstm, "backward_steps"))
@@ -112,12 +117,13 @@ def diagnostics_table(report):
                 "n/a" if mean is None else f"{mean:.3f} ± {na(spread, '{:.3f}')}",
                 "n/a" if None in norms else f"{norms[0]:.4g} -> {norms[1]:.4g}",
                 " / ".join(na(s, "{:,}") for s in steps),
+                fmt_mb(_get(lstm, "memory_bytes")),
                 fmt_duration(_get(lstm, "seconds")), fmt_duration(rules.coding_seconds(result)),
             ])
     if not rows:
         return "No LSTM-on run finished."
     return _table(["rung", "arm", "LSTM alone bits/byte, first -> last window", "prediction mean ± std",
-                   "weight norm", "forward / backward steps", "time in LSTM", "coding time"], rows)
+                   "weight norm", "forward / backward steps", "LSTM memory", "time in LSTM", "coding time"], rows)
 
 
 def band_table(verdict):
@@ -179,8 +185,10 @@ def verdict_section(report):
     if v.get("band"):
         rung, variant = _top_comparison(report)
         comparison = variant["comparison"]
-        lines += [f"On the {rung['label']} rung ({rung['length']:,} bytes), {variant['name']} saves "
-                  f"{comparison['bytes_saved']:,} bytes against the baseline "
+        saves = (f"saves {comparison['bytes_saved']:,} bytes" if comparison["bytes_saved"] >= 0
+                 else f"costs {-comparison['bytes_saved']:,} bytes more")
+        lines += [f"On the {rung['label']} rung ({rung['length']:,} bytes), {variant['name']} {saves} against the "
+                  "baseline "
                   f"({rung['baseline']['archive_bytes']:,} -> {variant['result']['archive_bytes']:,} B, "
                   f"{fmt_pct(comparison['improvement_pct'])}).", ""]
         lines += [band_table(v), ""]
@@ -192,7 +200,7 @@ def verdict_section(report):
                  else "whole-process time")
         lines += [f"### Projection for 1 GB ({rules.PROJECTION_BYTES:,} bytes, the size of enwik9)", "",
                   f"At the ratio and speed measured on this rung (compress: {speed}; decompress: "
-                  "whole-process time), one process, same level:", "",
+                  "whole-process time less the compress run's start-up), one process, same level:", "",
                   projection_table(comparison), ""]
     else:
         lines += [f"**Next step: {v['next_step']}.**", ""]
@@ -251,7 +259,11 @@ def render_markdown(report):
                                     or "the compressor's defaults"),
               "- sweep: " + (" ".join(f"{k}={','.join(v)}" for k, v in config["sweep"].items()) or "none"),
               "- versions: " + ", ".join(f"{k} {v}" for k, v in report["versions"].items()),
-              "- machine: " + ", ".join(f"{k} {v}" for k, v in report["machine"].items()), ""]
+              "- machine: " + ", ".join(f"{k} {fmt_gb(v) if k == 'memory_bytes' else v}"
+                                        for k, v in report["machine"].items())]
+    lines += ["- warm-up before timing (compiling or loading the kernels, not counted): " +
+              ", ".join(f"{w['arm']} {fmt_duration(w['seconds'])}" for w in report["warm_up"])
+              if report.get("warm_up") else "- no warm-up", ""]
     return "\n".join(lines)
 
 
@@ -301,8 +313,9 @@ def _plot_series(axes, rung, arms, key_path, label_suffix=""):
     for name, result in arms:
         series = rules._numbers(_get(result, "stats", *key_path))
         if series:
+            style = {"color": "black", "linewidth": 1.4} if name == "baseline" else {"linewidth": 1.0}
             axes.plot(_series_positions(result["stats"], series, rung["length"]), series,
-                      label=name + label_suffix, linewidth=1.2 if name == "baseline" else 1.0)
+                      label=name + label_suffix, marker="o" if len(series) <= 20 else None, **style)
             drawn += 1
     return drawn
 

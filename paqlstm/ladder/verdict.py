@@ -133,11 +133,22 @@ def sanity_checks(stats):
     return [called, vary, change, falls]
 
 
+def start_up_seconds(result):
+    """Process time outside the compressor's own timing (start-up, imports), or 0 if unknown."""
+    coding = coding_seconds(result)
+    return 0.0 if coding is None else max(0.0, result["compress"]["seconds"] - coding)
+
+
 def projection(result, basis, size=PROJECTION_BYTES):
-    """Time and archive size for `size` bytes at a run's measured speed and ratio."""
+    """Time and archive size for `size` bytes at a run's measured speed and ratio.
+
+    Decompression has no timing of its own: its process time less the compress run's
+    start-up stands in for it."""
     length = result["input_bytes"]
     seconds = compress_seconds(result, basis)
     decompress = _get(result, "decompress", "seconds")
+    if decompress is not None and basis == "coding":
+        decompress = max(decompress - start_up_seconds(result), 1e-3)
     return {"bytes": size,
             "archive_bytes": round(size * result["archive_bytes"] / length),
             "compress_seconds": None if not seconds else size * seconds / length,
@@ -207,7 +218,7 @@ def _band_hints(band, comparison, params, rerun):
     hints = []
     if band == "EXCELLENT":
         hints.append("Scale to enwik9 (projection below).")
-        if blend is None or float(blend) < 1.0:
+        if blend != "1.0" and blend != "1":
             hints.append("The plan: if excellent, try the LSTM alone: "
                          f"`{suggest(rerun, params, {'blend': '0.5,1.0'})}`.")
     elif band == "GOOD":
