@@ -1,0 +1,182 @@
+"""Robustness: round trips of arbitrary data (hypothesis), and damaged archives.
+
+Every damaged archive must end in a PaqlstmError with a one-line message, or decode
+to exactly the original data (when the damage hit bytes that carry nothing, e.g. the
+slack in a chunk's final coder bytes): never another exception, a hang or wrong data.
+The mutations are scripts/fuzz_archives.py's, which runs 10,000+ of them in worker
+processes with timeouts; here 2,000 random ones and every header byte run in-process.
+"""
+import collections
+import dataclasses
+import importlib.util
+import time
+from pathlib import Path
+from unittest import mock
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+import paqlstm
+from paqlstm import container
+from paqlstm.container import ArchiveCompressor, ArchiveDecompressor
+from paqlstm.engine import MAX_CHUNK_SIZE, Settings, _new_model
+from paqlstm.errors import PaqlstmError
+from paqlstm.kernels.coder import new_coder_state
+from paqlstm.predictor import decode_block
+
+_SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "fuzz_archives.py"
+_spec = importlib.util.spec_from_file_location("fuzz_archives", _SCRIPT)
+fuzz = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(fuzz)
+
+LEVEL = 1
+RANDOM_CASES = 2000
+
+
+def _variants():
+    """Model settings to round-trip with: LSTM off, and on once the engine has it."""
+    lstm_on = pytest.param({"lstm": True}, id="lstm-on", marks=pytest.mark.skipif(
+        "lstm" not in {f.name for f in dataclasses.fields(Settings)}, reason="the LSTM is not built yet"))
+    return [pytest.param({}, id="lstm-off"), lstm_on]
+
+
+# --- round trips of arbitrary data -----------------------------------------------
+
+ROUND_TRIP = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+texts = st.text(max_size=600).map(lambda s: s.encode("utf-8"))
+repeats = st.tuples(st.binary(min_size=1, max_size=40), st.integers(1, 120)).map(lambda t: t[0] * t[1])
+anything = st.one_of(st.binary(max_size=2000), texts, repeats)
+
+
+@pytest.mark.parametrize("options", _variants())
+@ROUND_TRIP
+@given(data=anything)
+def test_round_trip_of_any_bytes(options, data):
+    archive = paqlstm.compress(data, level=LEVEL, **options)
+    assert paqlstm.decompress(archive) == data
+
+
+@pytest.mark.parametrize("options", _variants())
+@ROUND_TRIP
+@given(data=anything, cuts=st.lists(st.integers(0, 2000), max_size=6), feed=st.integers(1, 700),
+       limit=st.integers(1, 3000))
+def test_streamed_round_trip_in_any_pieces(options, data, cuts, feed, limit):
+    """Many small chunks, data fed in arbitrary pieces, archive read back in others."""
+    with mock.patch.object(container, "CHUNK_SIZE", 333):
+        compressor = ArchiveCompressor(Settings(level=LEVEL, **options))
+        bounds = sorted({0, len(data), *(c for c in cuts if c < len(data))})
+        archive = b"".join(compressor.compress(data[a:b]) for a, b in zip(bounds, bounds[1:]))
+        archive += compressor.flush()
+    decompressor = ArchiveDecompressor()
+    out = bytearray()
+    for start in range(0, len(archive), feed):
+        out += decompressor.decompress(archive[start:start + feed], limit)
+        while not decompressor.needs_input and not decompressor.eof:
+            out += decompressor.decompress(b"", limit)
+    assert decompressor.eof and decompressor.unused_data == b""
+    assert out == data
+
+
+# --- damaged archives ------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def corpus():
+    return fuzz.make_corpus(LEVEL)
+
+
+def run_cases(cases):
+    """Decode each case; (Counter of (kind, outcome), list of bad cases, slowest seconds)."""
+    outcomes, bad, slowest = collections.Counter(), [], 0.0
+    for case in cases:
+        result = fuzz.decode(case.data)
+        verdict, label = fuzz.judge(case, result)
+        outcomes[(case.kind, label)] += 1
+        slowest = max(slowest, result["seconds"])
+        if verdict != fuzz.FINE:
+            bad.append((case.id, case.sample, case.detail, label, result.get("message")))
+    return outcomes, bad, slowest
+
+
+def test_every_single_byte_change_of_a_header(corpus):
+    """All 255 other values of every header byte, for a sized and a full-size header."""
+    for sample in (corpus[0], corpus[1]):
+        cases = list(fuzz.header_cases(sample))
+        header_end = sample.regions[0][1]
+        assert len(cases) == 255 * header_end
+        outcomes, bad, _ = run_cases(cases)
+        assert not bad, bad[:5]
+        # The header CRC covers every byte: no change can go unnoticed.
+        assert {label for _, label in outcomes} <= {
+            "error: corrupt archive: header checksum mismatch", "error: not a paqlstm archive",
+            "error: unsupported archive format version N", "error: truncated archive"}
+
+
+def test_random_mutations_end_in_an_error_or_the_original_data(corpus):
+    outcomes, bad, slowest = run_cases(fuzz.random_cases(corpus, RANDOM_CASES, seed=2024))
+    print("\n" + fuzz.table(outcomes, fuzz.RANDOM_KINDS, "outcome \\ mutation"))
+    print(f"slowest case: {slowest:.3f} s")
+    assert not bad, bad[:5]
+    assert sum(outcomes.values()) == RANDOM_CASES
+    errors = sum(v for (_, label), v in outcomes.items() if label.startswith("error"))
+    assert errors > 0.95 * RANDOM_CASES  # most damage must be noticed, not just "survived"
+    assert slowest < 5
+
+
+def test_damaged_archives_through_the_command_line(corpus):
+    """A real process per case: exit status 1 and one `paqlstm: error: <stdin>: ...` line."""
+    cases = list(fuzz.random_cases(corpus, 40, seed=99))[::20]
+    for case, command in zip(cases, ["decompress", "test"]):
+        result = fuzz.run_cli(case, command, timeout=300)
+        assert fuzz.judge(case, result)[0] == fuzz.FINE, (case.id, case.detail, result)
+
+
+@pytest.mark.parametrize("sample_name", ["zeros-4000", "text-700"])
+def test_forged_chunk_length_costs_little(corpus, sample_name):
+    """A chunk claiming 16 MiB of data stops soon after its real payload runs out."""
+    sample = next(s for s in corpus if s.name == sample_name)
+    start = next(s for s, e, name in sample.regions if name == "chunk-lengths")
+    archive = bytearray(sample.archive)
+    archive[start:start + 4] = MAX_CHUNK_SIZE.to_bytes(4, "little")
+    started = time.perf_counter()
+    with pytest.raises(PaqlstmError, match="^corrupt archive: compressed data does not match its length$"):
+        paqlstm.decompress(bytes(archive))
+    assert time.perf_counter() - started < 2
+
+
+def test_decoder_never_reads_past_its_input(corpus):
+    """A chunk's payload cut short decodes the same whatever bytes follow it in memory."""
+    sample = next(s for s in corpus if s.name == "text-700")
+    decompressor = ArchiveDecompressor()
+    decompressor.decompress(sample.archive[:sample.regions[0][1]])  # header only: settings known
+    start = next(s for s, e, name in sample.regions if name == "chunk-lengths")
+    raw_length, comp_length = np.frombuffer(sample.archive, "<u4", 2, start)
+    payload = np.frombuffer(sample.archive, np.uint8, comp_length, start + 8)
+    for keep in (0, 1, 3, 4, comp_length // 2, comp_length - 1):
+        results = set()
+        for filler in (0x00, 0xFF, 0x5A):
+            memory = np.full(comp_length + 64, filler, dtype=np.uint8)
+            memory[:keep] = payload[:keep]
+            memory.flags.writeable = False  # read-only, as Decoder passes it: no second compilation
+            out = np.zeros(raw_length, dtype=np.uint8)
+            consumed = decode_block(_new_model(decompressor.settings), new_coder_state(), memory[:keep], out)
+            results.add((consumed, out.tobytes()))
+        assert len(results) == 1
+        assert next(iter(results))[0] > keep  # ran out: reported as corrupt, not a read past the end
+
+
+def test_bit_flip_in_every_byte_of_a_small_archive(corpus):
+    """One flipped bit in every third byte of a multi-chunk archive: only slack goes unnoticed."""
+    sample = next(s for s in corpus if s.name == "table-5-chunks")
+    outcomes = collections.Counter()
+    for pos in range(0, len(sample.archive), 3):
+        damaged = bytearray(sample.archive)
+        damaged[pos] ^= 1 << (pos % 8)
+        case = fuzz.Case(f"flip:{pos}", "bit-flip", sample.name, "", bytes(damaged), sample.data)
+        verdict, label = fuzz.judge(case, fuzz.decode(case.data))
+        assert verdict == fuzz.FINE, (pos, fuzz._region(sample, pos), label)
+        outcomes[(fuzz._region(sample, pos), label)] += 1
+    # Only the coder's last bytes have slack; everything else is checked.
+    assert all(region == "payload-flush" for region, label in outcomes if label == "decoded, same data")
+
