@@ -94,11 +94,11 @@ class Sample:
     regions: list  # (start, end, name) covering the archive
 
 
-def _pack(data, level, chunk_size=None, sized=True):
+def _pack(data, level, chunk_size=None, sized=True, **options):
     """An archive of data: tables sized to it (as paqlstm.compress does) or the level's (as streaming)."""
     from paqlstm import container
     from paqlstm.engine import Settings
-    settings = Settings(level=level)
+    settings = Settings(level=level, **options)
     saved = container.CHUNK_SIZE
     if chunk_size:
         container.CHUNK_SIZE = chunk_size
@@ -130,6 +130,12 @@ def archive_regions(archive):
     return regions
 
 
+def lstm_available():
+    import dataclasses as dc
+    from paqlstm.engine import Settings
+    return "lstm" in {f.name for f in dc.fields(Settings)}
+
+
 def make_corpus(level=1):
     """The small archives the mutations start from (deterministic)."""
     binary = random.Random(11).randbytes(300)
@@ -146,6 +152,10 @@ def make_corpus(level=1):
     for name, data, chunk_size, sized in specs:
         archive = _pack(data, level, chunk_size, sized)
         corpus.append(Sample(name, data, archive, archive_regions(archive)))
+    if lstm_available():  # the LSTM's kernels decode damaged data too
+        data = generated_text(500, 5)
+        archive = _pack(data, level, 256, True, lstm=True)
+        corpus.append(Sample("lstm-text-2-chunks", data, archive, archive_regions(archive)))
     # Two archives back to back decode to the concatenation.
     first, second = generated_text(300, 4), b"tail " * 20
     archive = _pack(first, level) + _pack(second, level)
@@ -278,7 +288,7 @@ def _mutate(rng, kind, sample, corpus):
         return archive[:cut], f"first {cut} of {n} bytes", ""
     if kind == "append":
         extra = rng.choice([b"\x00", b"P", b"PQ", b"PQLS", b"PQLS\x01", rng.randbytes(rng.randrange(1, 64)),
-                            archive[:rng.randrange(1, n + 1)]])
+                            archive[:rng.randrange(1, n)]])  # a whole copy would be a valid second archive
         return archive + extra, f"{len(extra)} bytes appended ({extra[:8]!r})", "after-end"
     if kind == "insert":
         pos = rng.randrange(n + 1)
@@ -381,6 +391,8 @@ def worker_main():
     """Read length-prefixed archives on stdin; answer one JSON line each on stdout."""
     import paqlstm
     paqlstm.decompress(paqlstm.compress(generated_text(2000, 0), level=1))  # compile / load kernels
+    if lstm_available():
+        paqlstm.decompress(paqlstm.compress(generated_text(200, 0), level=1, lstm=True))
     out = sys.stdout.buffer
     out.write(b'{"ready":true}\n')
     out.flush()
