@@ -42,7 +42,7 @@ def level_memory(level):
 LSTM_INT_RANGES = {"lstm_cells": (1, 512), "lstm_layers": (1, 4), "lstm_horizon": (1, 1000)}
 LSTM_FLOAT_RANGES = {"lstm_lr": (0.0, 1.0), "lstm_clip": (0.0, 1000.0)}
 LEARNED_BLEND = "learn"
-DEFAULT_BLEND = 0.2
+DEFAULT_BLEND = 0.0   # measured best: the LSTM already feeds the mixer (docs/TUNING.md, "Hybrid")
 LSTM_OPTIONS = (*LSTM_INT_RANGES, *LSTM_FLOAT_RANGES, "blend")
 MIN_TABLE_BITS = 16           # smallest hashed-bucket or history table a model uses
 BUCKET_BYTES_PER_INPUT_BYTE = 128  # table bytes per input byte; more gains under 0.1 % (alice29, dickens 100 KB)

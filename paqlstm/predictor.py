@@ -14,9 +14,10 @@ then a final mixer over their outputs. Two APM stages (order 1, hashed order 3)
 refine the result and are averaged. After the bit is known everything trains.
 
 With the LSTM on (kernels/lstm.py, a byte model over the whole history), its
-prediction is one more mixer input, and the final probability blends the classic
-chain's with the LSTM's: a fixed weight, or learned by a small mixer over the two
-selected by the partial byte. With it off the input stays 0 and the blend is
+prediction feeds the mixer as two more inputs (stretched and linear) and selects a
+sixth weight set (its confidence and the bit position); then the final probability
+blends the classic chain's with the LSTM's: a fixed weight (0 = no blend), or
+learned by a small mixer over the two selected by the partial byte. With it off the input stays 0 and the blend is
 skipped, so the output is exactly the classic model's.
 
 All state is NumPy arrays grouped in the `Model` named tuple; the per-bit loop of a
@@ -47,18 +48,20 @@ FIRST_HASHED = O2
 LINEAR_INPUT = N_CTX            # N_CTX more inputs: each context's P(1) - 1/2, linearly
 MATCH_INPUT = 2 * N_CTX
 BIAS_INPUT = 2 * N_CTX + 1
-LSTM_INPUT = 2 * N_CTX + 2
-N_INPUTS = 2 * N_CTX + 3
+LSTM_INPUT = 2 * N_CTX + 2     # and its linear form next to it
+N_INPUTS = 2 * N_CTX + 4
 
 # Direct tables sit at the start of the state array, whole cache lines before the buckets.
 O1_BASE = 256
 DIRECT_LINES = (256 + 65536) // LINE
 
 # Layer-1 weight sets and the context that selects each: (name, rows).
-SET_C0, SET_MATCH, SET_C1, SET_C2, SET_ORDER = range(5)
-SET_ROWS = (256, 16 * 8, 256, 256, 8 * 256)
+# The last set (the LSTM's confidence and the bit position) is used only with the LSTM on.
+SET_C0, SET_MATCH, SET_C1, SET_C2, SET_ORDER, SET_LSTM = range(6)
+SET_ROWS = (256, 16 * 8, 256, 256, 8 * 256, 16 * 8)
 SET_OFFSETS = tuple(int(x) for x in np.cumsum((0,) + SET_ROWS[:-1]))
 N_SETS = len(SET_ROWS)
+N_CLASSIC_SETS = N_SETS - 1
 
 # Scalar registers.
 (C0, BITS, C4, C8, WORD0, WORD1, LINE_MASK, MATCH_BIT, WORD2, MIXER_RATE, LINE_START, PREV_LINE_START,
@@ -130,7 +133,9 @@ def new_model(hash_bits, history_bits, lstm=None, blend=0.0):
     blend_weights[:, 0] = (1 << 16) * 4 // 5     # start at the plan's (4 classic + LSTM) / 5
     blend_weights[:, 1] = (1 << 16) // 5
     weights = np.full((sum(SET_ROWS), N_INPUTS), 1 << 14, dtype=np.int64)
-    final_weights = np.full((256, N_SETS), (1 << 16) // N_SETS, dtype=np.int64)
+    final_weights = np.zeros((256, N_SETS), dtype=np.int64)
+    n_sets = N_CLASSIC_SETS + (lstm is not None)
+    final_weights[:, :n_sets] = (1 << 16) // n_sets
     model = Model(
         states=np.zeros((DIRECT_LINES + hash_lines) * LINE, dtype=np.uint8),
         maps=new_statemaps(N_CTX + 1, 512),
@@ -270,6 +275,8 @@ def predict_bit(m):
         p_lstm = lstm_bit_p(m.lstm, c0)
         m.probs[P_LSTM] = p_lstm
         m.inputs[LSTM_INPUT] = stretch(p_lstm)
+        m.inputs[LSTM_INPUT + 1] = (p_lstm - 2048) >> LINEAR_SHIFT
+        m.set_rows[SET_LSTM] = SET_OFFSETS[SET_LSTM] + ((stretch(p_lstm) + 2048) >> 8) * 8 + bits
 
     m.set_rows[SET_C0] = SET_OFFSETS[SET_C0] + c0
     m.set_rows[SET_MATCH] = SET_OFFSETS[SET_MATCH] + lb * 8 + bits
@@ -281,9 +288,10 @@ def predict_bit(m):
     if expected >= 0:
         order += 1 + (m.match_regs[LEN] > 16)
     m.set_rows[SET_ORDER] = SET_OFFSETS[SET_ORDER] + order * 256 + c0
-    for k in range(N_SETS):
+    n_sets = N_CLASSIC_SETS + regs[LSTM_ON]
+    for k in range(n_sets):
         m.set_out[k] = mixer_dot(m.inputs, m.weights, m.set_rows[k], N_INPUTS)
-    p = squash(mixer_dot(m.set_out, m.final_weights, c0, N_SETS))
+    p = squash(mixer_dot(m.set_out, m.final_weights, c0, n_sets))
     m.probs[P_MIXER] = p
 
     p1 = apm_refine(m.apm1, c0 | (c1 << 8), p, m.apm_slots, 0)
@@ -321,8 +329,9 @@ def update_bit(m, bit):
 
     if regs[LSTM_ON] and regs[BLEND] == LEARNED_BLEND:
         mixer_train(m.blend_inputs, m.blend_weights, c0, 3, ((bit << 12) - m.probs[P_BLEND]) * BLEND_LR)
-    mixer_train(m.set_out, m.final_weights, c0, N_SETS, ((bit << 12) - m.probs[P_MIXER]) * FINAL_LR)
-    for k in range(N_SETS):
+    n_sets = N_CLASSIC_SETS + regs[LSTM_ON]
+    mixer_train(m.set_out, m.final_weights, c0, n_sets, ((bit << 12) - m.probs[P_MIXER]) * FINAL_LR)
+    for k in range(n_sets):
         err_k = ((bit << 12) - squash(m.set_out[k])) * regs[MIXER_RATE]
         mixer_train(m.inputs, m.weights, m.set_rows[k], N_INPUTS, err_k)
 
