@@ -70,6 +70,7 @@ EPS = F32(1e-6)
 LR_DECAY = F32(1e-4)
 FORGET_BIAS = 1.0
 P_SCALE = F32(4096.0)
+SPARSE_P = F32(0.0)          # output-layer gradient skips bytes with p below this
 LOGIT_LIMIT = F32(80.0)      # exp(+-80) stays a normal float32, and 256 of them cannot overflow
 
 # exp(x) = 2^n * e^r with n = round(x / ln 2), r = x - n ln 2 split in an exact high
@@ -104,10 +105,10 @@ class Lstm(NamedTuple):
     wx: np.ndarray      # float32 [3, layers, 256, 3 cells]: byte embedding per layer (forget, cell, output gates)
     wu: np.ndarray      # float32 [3, layers, 2 cells, 3 cells]: from own hidden (rows < cells), layer below (rest)
     bg: np.ndarray      # float32 [3, layers, 3 cells]: gate biases
-    wo: np.ndarray      # float32 [3, layers * cells, 256]: hidden -> byte logits
+    wo: np.ndarray      # float32 [3, 256, layers * cells]: hidden -> byte logits, a row per byte
     bo: np.ndarray      # float32 [3, 256]: logit biases
     wu_t: np.ndarray    # float32 [layers, 3 cells, 2 cells]: wu[PARAM] transposed, for backward
-    wo_t: np.ndarray    # float32 [256, layers * cells]: wo[PARAM] transposed, for backward
+    wo_t: np.ndarray    # float32 [layers * cells, 256]: wo[PARAM] transposed, for forward
     acts: np.ndarray    # float32 [horizon + 1, layers, N_ACTS, cells]: step s at s + 1; 0 = carried in
     probs: np.ndarray   # float32 [horizon, 256]: softmax of each step of the window
     seq: np.ndarray     # int64 [horizon, 2]: input byte and actual next byte of each step
@@ -116,6 +117,7 @@ class Lstm(NamedTuple):
     regs: np.ndarray    # int64 [N_REGS]: POS (step in window), STEPS (forward), UPDATES (optimizer steps)
     fregs: np.ndarray   # float32 [N_FREGS]: LR, CLIP, B2_POW
     stats: np.ndarray   # float64 [N_STATS]: bits spent on actual bytes (ideal), bytes counted
+    last_update: np.ndarray  # int64 [256]: optimizer step that last updated each embedding row
 
 
 # ---------------------------------------------------------------- float32 math
@@ -177,11 +179,11 @@ def new_lstm(cells, horizon, lr, clip, seed=0, layers=1):
     wx = np.zeros((3, layers, 256, g), dtype=np.float32)
     wu = np.zeros((3, layers, 2 * h, g), dtype=np.float32)
     bg = np.zeros((3, layers, g), dtype=np.float32)
-    wo = np.zeros((3, layers * h, 256), dtype=np.float32)
+    wo = np.zeros((3, 256, layers * h), dtype=np.float32)
     wx[PARAM] = _uniform(parts[0], (layers, 256, g), gate_limit)
     wu[PARAM] = _uniform(parts[1], (layers, 2 * h, g), gate_limit)
     wu[PARAM, 0, h:] = 0.0          # layer 0 has no layer below
-    wo[PARAM] = _uniform(parts[2], (layers * h, 256), out_limit)
+    wo[PARAM] = _uniform(parts[2], (layers * h, 256), out_limit).T
     bg[PARAM, :, :h] = FORGET_BIAS  # remember by default
     fregs = np.zeros(N_FREGS, dtype=np.float32)
     fregs[LR] = lr
@@ -190,7 +192,7 @@ def new_lstm(cells, horizon, lr, clip, seed=0, layers=1):
     lstm = Lstm(
         wx=wx, wu=wu, bg=bg, wo=wo, bo=np.zeros((3, 256), dtype=np.float32),
         wu_t=np.zeros((layers, g, 2 * h), dtype=np.float32),
-        wo_t=np.zeros((256, layers * h), dtype=np.float32),
+        wo_t=np.zeros((layers * h, 256), dtype=np.float32),
         acts=np.zeros((horizon + 1, layers, N_ACTS, h), dtype=np.float32),
         probs=np.zeros((horizon, 256), dtype=np.float32),
         seq=np.zeros((horizon, 2), dtype=np.int64),
@@ -199,6 +201,7 @@ def new_lstm(cells, horizon, lr, clip, seed=0, layers=1):
         regs=np.zeros(N_REGS, dtype=np.int64),
         fregs=fregs,
         stats=np.zeros(N_STATS, dtype=np.float64),
+        last_update=np.zeros(256, dtype=np.int64),
     )
     _transpose(lstm)
     _forward(lstm, 0)
@@ -211,7 +214,7 @@ def lstm_memory(cells, horizon, layers=1):
     params = layers * (256 * g + 2 * h * g + g) + layers * h * 256 + 256
     floats = (3 * params + layers * g * 2 * h + 256 * layers * h + (horizon + 1) * layers * N_ACTS * h
               + horizon * 256 + 512 + (W_FIRST_CARRY + 2 * layers) * max(256, g, 2 * h, layers * h) + N_FREGS)
-    return 4 * floats + 8 * (2 * horizon + N_REGS + N_STATS)
+    return 4 * floats + 8 * (2 * horizon + N_REGS + N_STATS + 256)
 
 
 def lstm_weight_norm(lstm):
@@ -249,7 +252,7 @@ def lstm_expected_byte(lstm, c0):
 @njit(inline="always")
 def _forward(lstm, byte):
     """One step with input `byte` at window position POS: activations, softmax, mass tree."""
-    wx, wu, bg, wo, bo = lstm.wx, lstm.wu, lstm.bg, lstm.wo, lstm.bo
+    wx, wu, bg, wo_t, bo = lstm.wx, lstm.wu, lstm.bg, lstm.wo_t, lstm.bo
     acts, work, tree = lstm.acts, lstm.work, lstm.tree
     layers, h = acts.shape[1], acts.shape[3]
     g = 3 * h
@@ -286,7 +289,7 @@ def _forward(lstm, byte):
             x = acts[s + 1, l, ACT_H, j]
             q = l * h + j
             for k in range(256):
-                tree[256 + k] += x * wo[PARAM, q, k]
+                tree[256 + k] += x * wo_t[q, k]
     for k in range(256):
         tree[256 + k] = exp32(tree[256 + k])
     for n in range(255, 0, -1):
@@ -320,20 +323,21 @@ def _backward(lstm):
             work[r, j] = ZERO
     for s in range(probs.shape[0] - 1, -1, -1):
         byte, target = seq[s, 0], seq[s, 1]
-        # Softmax + cross entropy: d loss / d logit = p - [k is the actual byte].
+        # Softmax + cross entropy: d loss / d logit = p - [k is the actual byte]. Bytes
+        # the model all but rules out are left out of the output layer's gradient.
         probs[s, target] -= ONE
-        for k in range(256):
-            bo[GRAD, k] += probs[s, k]
-        for q in range(n_out):
-            x = acts[s + 1, q // h, ACT_H, q % h]
-            for k in range(256):
-                wo[GRAD, q, k] += x * probs[s, k]
         for q in range(n_out):
             work[W_DHID, q] = ZERO
         for k in range(256):
             d = probs[s, k]
+            bo[GRAD, k] += d
+            if abs(d) < SPARSE_P:
+                continue
+            for l in range(layers):
+                for j in range(h):
+                    wo[GRAD, k, l * h + j] += d * acts[s + 1, l, ACT_H, j]
             for q in range(n_out):
-                work[W_DHID, q] += d * lstm.wo_t[k, q]
+                work[W_DHID, q] += d * wo[PARAM, k, q]
         probs[s, target] += ONE
         for l in range(layers - 1, -1, -1):
             for j in range(h):
@@ -375,15 +379,51 @@ def _backward(lstm):
 
 
 @njit(inline="always")
-def _adam(a, lr, v_scale):
-    """Adam without momentum on one parameter array (leading axis PARAM, GRAD, MOMENT)."""
+def _adam(a, lr, v_scale, start, stop):
+    """Adam without momentum on a parameter array (leading axis PARAM, GRAD, MOMENT), flat
+    entries start..stop of each."""
     flat = a.reshape(3, a.size // 3)
-    for i in range(flat.shape[1]):
+    for i in range(start, stop):
         gr = flat[GRAD, i]
         v = BETA2 * flat[MOMENT, i] + ONE_MINUS_BETA2 * gr * gr
         flat[MOMENT, i] = v
         flat[PARAM, i] -= lr * gr / (np.sqrt(v * v_scale) + EPS)
         flat[GRAD, i] = ZERO
+
+
+@njit(inline="always")
+def _power(x, n):
+    """x^n for float32 x by repeated squaring (a fixed sequence of float32 products)."""
+    result = ONE
+    while n > 0:
+        if n & 1:
+            result *= x
+        x *= x
+        n >>= 1
+    return result
+
+
+@njit(inline="always")
+def _adam_embedding(lstm, lr, v_scale):
+    """Adam on the embedding rows of the window's input bytes only: the other rows have a zero
+    gradient, which leaves their weights alone and only decays their moment. That decay is
+    caught up (BETA2 ** steps missed) when a row is next used, so this is dense Adam up to
+    rounding, at the cost of a few rows instead of 256."""
+    wx, seq, last = lstm.wx, lstm.seq, lstm.last_update
+    step = lstm.regs[UPDATES]
+    for s in range(seq.shape[0]):
+        b = seq[s, 0]
+        if last[b] == step:
+            continue
+        decay = _power(BETA2, step - 1 - last[b])
+        last[b] = step
+        for l in range(wx.shape[1]):
+            for k in range(wx.shape[3]):
+                gr = wx[GRAD, l, b, k]
+                v = BETA2 * (wx[MOMENT, l, b, k] * decay) + ONE_MINUS_BETA2 * gr * gr
+                wx[MOMENT, l, b, k] = v
+                wx[PARAM, l, b, k] -= lr * gr / (np.sqrt(v * v_scale) + EPS)
+                wx[GRAD, l, b, k] = ZERO
 
 
 @njit(inline="always")
@@ -393,9 +433,9 @@ def _transpose(lstm):
         for j in range(wu.shape[2]):
             for k in range(wu.shape[3]):
                 lstm.wu_t[l, k, j] = wu[PARAM, l, j, k]
-    for q in range(wo.shape[1]):
-        for k in range(256):
-            lstm.wo_t[k, q] = wo[PARAM, q, k]
+    for k in range(256):
+        for q in range(wo.shape[2]):
+            lstm.wo_t[q, k] = wo[PARAM, k, q]
 
 
 @njit(inline="always")
@@ -405,11 +445,14 @@ def _optimize(lstm):
     fregs[B2_POW] *= BETA2
     v_scale = ONE / (ONE - fregs[B2_POW])        # Adam's bias correction of the second moment
     lr = fregs[LR] / np.sqrt(ONE + F32(regs[STEPS]) * LR_DECAY)
-    _adam(lstm.wx, lr, v_scale)
-    _adam(lstm.wu, lr, v_scale)
-    _adam(lstm.bg, lr, v_scale)
-    _adam(lstm.wo, lr, v_scale)
-    _adam(lstm.bo, lr, v_scale)
+    _adam_embedding(lstm, lr, v_scale)
+    wu = lstm.wu
+    layer = wu.shape[2] * wu.shape[3]
+    _adam(wu, lr, v_scale, 0, layer // 2)    # layer 0 has no layer below
+    _adam(wu, lr, v_scale, layer, wu.size // 3)
+    _adam(lstm.bg, lr, v_scale, 0, lstm.bg.size // 3)
+    _adam(lstm.wo, lr, v_scale, 0, lstm.wo.size // 3)
+    _adam(lstm.bo, lr, v_scale, 0, lstm.bo.size // 3)
     _transpose(lstm)
 
 
