@@ -3,8 +3,14 @@
 Numba caches compiled code next to the source when it can, else in the user cache.
 If neither is writable (a read-only install run by a user without a home), import
 would fail; we then point Numba at a per-user temporary directory instead.
+
+Numba checks a cached function against its own source file only, so code inlined
+from another module (the predictor inlines every kernel) could be reused after that
+module changed: wrong predictions at best, a crash at worst. So compiled code is kept
+in a directory named after a hash of all compiled sources: any change starts afresh.
 No fastmath anywhere: the decoder must reproduce every float operation bit for bit.
 """
+import hashlib
 import os
 import tempfile
 
@@ -19,17 +25,29 @@ def _writable(path):
     return os.access(path, os.W_OK)
 
 
+def _sources_hash(package_dir):
+    """Hash of every module that holds compiled code (this one, the predictor, the kernels)."""
+    digest = hashlib.sha256()
+    paths = [os.path.join(package_dir, name) for name in ("jit.py", "predictor.py")]
+    kernels = os.path.join(package_dir, "kernels")
+    paths += sorted(os.path.join(kernels, name) for name in os.listdir(kernels) if name.endswith(".py"))
+    for path in paths:
+        with open(path, "rb") as source:
+            digest.update(source.read())
+    return digest.hexdigest()[:16]
+
+
 def _choose_cache_dir():
-    if os.environ.get("NUMBA_CACHE_DIR"):
-        return None  # the user decided
     package_dir = os.path.dirname(os.path.abspath(__file__))
-    if os.access(package_dir, os.W_OK):
-        return None  # Numba's default: __pycache__ beside the source
+    version = f"v{_sources_hash(package_dir)}"
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        return os.path.join(os.environ["NUMBA_CACHE_DIR"], version)   # the user chose the place
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    for candidate in (os.path.join(base, "paqlstm", "numba"),
+    for candidate in (os.path.join(package_dir, "__pycache__", "numba"),
+                      os.path.join(base, "paqlstm", "numba"),
                       os.path.join(tempfile.gettempdir(), f"paqlstm-numba-{os.getuid()}")):
         if _writable(candidate):
-            return candidate
+            return os.path.join(candidate, version)
     return None
 
 

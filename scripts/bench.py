@@ -8,6 +8,7 @@ clock starts, and every round trip is verified. Prints a table and writes JSON.
 
     python scripts/bench.py ../shared/data/dickens --json bench.json
     python scripts/bench.py FILE --prefix 1000000 --codecs paqlstm,lzma
+    python scripts/bench.py ../shared/data/dickens --lstm --codecs paqlstm   # LSTM off and on
 """
 import argparse
 import json
@@ -19,14 +20,16 @@ import sys
 import time
 
 CODECS = ("paqlstm", "lzma", "bz2", "zpaq")
+LSTM_CODEC = "paqlstm+lstm"    # paqlstm with the LSTM on, default LSTM settings
 
 
 def _codec_functions(codec, level):
     """(compress, decompress) for a codec; raises ImportError when it is not installed."""
-    if codec == "paqlstm":
+    if codec in ("paqlstm", LSTM_CODEC):
         import paqlstm
-        paqlstm.decompress(paqlstm.compress(b"warm up the compiled kernels", level=level))
-        return (lambda d: paqlstm.compress(d, level=level)), paqlstm.decompress
+        options = {"level": level, "lstm": codec == LSTM_CODEC}
+        paqlstm.decompress(paqlstm.compress(b"warm up the compiled kernels", **options))
+        return (lambda d: paqlstm.compress(d, **options)), paqlstm.decompress
     if codec == "lzma":
         import lzma
         return (lambda d: lzma.compress(d, preset=9 | lzma.PRESET_EXTREME)), lzma.decompress
@@ -41,7 +44,7 @@ def _codec_functions(codec, level):
 
 
 def _settings(codec, level):
-    return {"paqlstm": f"level {level}", "lzma": "preset 9|extreme", "bz2": "level 9",
+    return {"paqlstm": f"level {level}", LSTM_CODEC: f"level {level}, LSTM", "lzma": "preset 9|extreme", "bz2": "level 9",
             "zpaq": "method 5, 1 thread"}[codec]
 
 
@@ -86,16 +89,29 @@ def run_isolated(codec, path, prefix, level):
 
 
 def format_table(rows):
-    head = (f"{'file':<12} {'codec':<8} {'settings':<18} {'original':>11} {'compressed':>11} "
+    head = (f"{'file':<12} {'codec':<12} {'settings':<18} {'original':>11} {'compressed':>11} "
             f"{'bpb':>6} {'comp KB/s':>10} {'dec KB/s':>9} {'peak MB':>8} ok")
     lines = [head, "-" * len(head)]
     for r in rows:
         lines.append(
-            f"{r['file']:<12} {r['codec']:<8} {r['settings']:<18} {r['original']:>11,} "
+            f"{r['file']:<12} {r['codec']:<12} {r['settings']:<18} {r['original']:>11,} "
             f"{r['compressed']:>11,} {r['bits_per_byte']:>6.3f} {r['compress_kb_s']:>10.1f} "
             f"{r['decompress_kb_s']:>9.1f} {r['peak_rss_mb']:>8.0f} "
             f"{'yes' if r['round_trip_ok'] else 'NO'}")
     return "\n".join(lines)
+
+
+def lstm_comparison(rows):
+    """Per file: what the LSTM changes in size, time and peak memory against LSTM off."""
+    by_key = {(r["file"], r["codec"]): r for r in rows}
+    for (name, codec), on in by_key.items():
+        off = by_key.get((name, "paqlstm"))
+        if codec != LSTM_CODEC or off is None:
+            continue
+        yield (f"{name}: LSTM on vs off: size {100 * (on['compressed'] / off['compressed'] - 1):+.2f} %, "
+               f"compress time {100 * (on['compress_s'] / off['compress_s'] - 1):+.1f} %, "
+               f"decompress time {100 * (on['decompress_s'] / off['decompress_s'] - 1):+.1f} %, "
+               f"peak RSS {on['peak_rss_mb'] - off['peak_rss_mb']:+.0f} MB")
 
 
 def main(argv=None):
@@ -105,6 +121,8 @@ def main(argv=None):
     parser.add_argument("--prefix", type=int, default=0, help="use only the first N bytes of each file")
     parser.add_argument("--codecs", default=",".join(CODECS), help="comma-separated subset of " + ",".join(CODECS))
     parser.add_argument("--json", default="bench.json", help="where to write the results")
+    parser.add_argument("--lstm", action="store_true",
+                        help="also run paqlstm with the LSTM on, and compare it with LSTM off")
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -119,9 +137,12 @@ def main(argv=None):
         print(json.dumps(result))
         return
 
+    codecs = args.codecs.split(",")
+    if args.lstm:
+        codecs.insert(codecs.index("paqlstm") + 1 if "paqlstm" in codecs else 0, LSTM_CODEC)
     rows = []
     for path in args.files:
-        for codec in args.codecs.split(","):
+        for codec in codecs:
             result = run_isolated(codec, path, args.prefix, args.level)
             if result is None:
                 print(f"({codec} not installed: skipped)", file=sys.stderr)
@@ -129,6 +150,8 @@ def main(argv=None):
             rows.append(result)
             print(f"{result['file']}: {codec} {result['compressed']:,} B", file=sys.stderr)
     print(format_table(rows))
+    for line in lstm_comparison(rows):
+        print(line)
     report = {
         "command": " ".join([os.path.basename(sys.executable)] + sys.argv),
         "machine": {"python": platform.python_version(), "platform": platform.platform(),

@@ -2,8 +2,7 @@
 """Quick model-tuning loop: compressed size and speed of file prefixes, engine only.
 
 Skips the container and verification to give a fast, repeatable signal while
-changing the model. After editing a kernel, clear stale compiled code first
-(Numba checks staleness per source file only): `find paqlstm -name '*.nb[ic]' -delete`.
+changing the model. (Any edit of a compiled module recompiles everything: see jit.py.)
 
     python scripts/model_sizes.py                      # alice29, dickens 1 MB, xml 500 KB
     python scripts/model_sizes.py ../shared/data/dickens:0 --level 9   # whole file

@@ -1,5 +1,6 @@
 """Kernel-level properties: tables built portably, coder exact, state machine sane."""
 import math
+import os
 
 import numpy as np
 import pytest
@@ -86,3 +87,26 @@ def test_coder_approaches_the_entropy():
 def test_new_coder_state_is_full_range():
     state = new_coder_state()
     assert state[0] == 0 and state[1] == 0xFFFFFFFF
+
+
+def test_compiled_code_cache_is_keyed_by_every_compiled_source(tmp_path):
+    """Numba alone would reuse a caller compiled with an older version of an inlined kernel."""
+    import shutil
+    import subprocess
+    import sys
+
+    from paqlstm import jit
+
+    package = tmp_path / "paqlstm"
+    shutil.copytree(os.path.dirname(jit.__file__), package, ignore=shutil.ignore_patterns("__pycache__"))
+    before = jit._sources_hash(str(package))
+    (package / "kernels" / "mixer.py").write_text((package / "kernels" / "mixer.py").read_text() + "\n# edit\n")
+    edited = jit._sources_hash(str(package))
+    assert edited != before
+    (package / "cli.py").write_text("# no compiled code here\n")
+    assert jit._sources_hash(str(package)) == edited
+
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "chosen"))
+    out = subprocess.run([sys.executable, "-c", "import numba, paqlstm.jit; print(numba.config.CACHE_DIR)"],
+                         env=env, capture_output=True, text=True, check=True).stdout.strip()
+    assert out == str(tmp_path / "chosen" / f"v{jit._sources_hash(os.path.dirname(jit.__file__))}")
