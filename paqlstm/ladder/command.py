@@ -169,7 +169,20 @@ def _get_seconds(result, phase):
     return (result.get(phase) or {}).get("seconds") or 0.0
 
 
+def code_versions(report):
+    """Fingerprints of paqlstm's sources seen by the ladder, in the order first seen."""
+    seen = [report["code"]]
+    for record in report["rungs"]:
+        for arm in [record["baseline"]] + [v["result"] for v in record["variants"]]:
+            seen += list((arm or {}).get("code", {}).values())
+    return list(dict.fromkeys(seen))
+
+
 def _finish(report, out, status, started):
+    versions_seen = code_versions(report)
+    if len(versions_seen) > 1:
+        report["notes"].append(f"paqlstm's source files changed during the ladder ({len(versions_seen)} versions "
+                               "seen): arms may have run different code, so compare with care.")
     report["status"] = status
     report["finished"] = _now()
     report["wall_seconds"] = time.monotonic() - started
@@ -315,7 +328,7 @@ def ladder(words, out, rungs, level, jobs, sweep, scheduler, **lstm):
                    "variants": [{"name": v.name, "params": v.params} for v in variants],
                    "compressor": features,
                    "rerun": rerun_command(input_word or "", built is not None, level, rungs)},
-        "versions": versions(), "machine": machine(), "notes": notes,
+        "versions": versions(), "machine": machine(), "code": runs.source_fingerprint(), "notes": notes,
         "rungs": [rung_record(r, input_path, variants) for r in planned],
         "verdict": None, "charts": None,
     }

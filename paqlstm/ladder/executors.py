@@ -13,6 +13,8 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 from . import runs
 
+STOP_GRACE_SECONDS = 10
+
 
 class LocalExecutor:
     def __init__(self, jobs):
@@ -32,9 +34,13 @@ class LocalExecutor:
                 yield future.result()
 
     def stop(self):
+        """SIGINT to the running children, which exit at once; SIGKILL any still there after a grace."""
         runs.request_stop()
         for future in self._futures:
             future.cancel()
+        _, running = wait(self._futures, timeout=STOP_GRACE_SECONDS)
+        if running:
+            runs.kill_children()
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     def close(self):

@@ -259,6 +259,7 @@ def render_markdown(report):
                                     or "the compressor's defaults"),
               "- sweep: " + (" ".join(f"{k}={','.join(v)}" for k, v in config["sweep"].items()) or "none"),
               "- versions: " + ", ".join(f"{k} {v}" for k, v in report["versions"].items()),
+              f"- paqlstm sources at the start: fingerprint {report.get('code', 'n/a')}",
               "- machine: " + ", ".join(f"{k} {fmt_gb(v) if k == 'memory_bytes' else v}"
                                         for k, v in report["machine"].items())]
     lines += ["- warm-up before timing (compiling or loading the kernels, not counted): " +

@@ -6,6 +6,7 @@ child processes, times each, takes each one's peak RSS from os.wait4, compares t
 round trip byte for byte, and reads the --stats JSON the compressor wrote. It returns a
 plain, JSON-ready dict and never raises: a crash or a usage error is a failed result.
 """
+import hashlib
 import json
 import os
 import signal
@@ -15,6 +16,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 INTERRUPTED_EXIT = 130           # what `paqlstm` exits with on Ctrl-C
 ERROR_TAIL_LINES = 6
@@ -56,6 +58,23 @@ class ChildRun:
         return self.exit_code in (INTERRUPTED_EXIT, -signal.SIGINT)
 
 
+def source_fingerprint():
+    """SHA-256 (16 hex digits) of the compressor's Python sources, the ladder's own left out.
+
+    Compared before and after each run: an edit in between means the two halves of a
+    round trip, or two arms, ran different code."""
+    package = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        relative = path.relative_to(package).as_posix()
+        if not relative.startswith("ladder/"):
+            try:
+                digest.update(relative.encode() + b"\0" + path.read_bytes() + b"\0")
+            except OSError:
+                digest.update(relative.encode() + b"\0?\0")
+    return digest.hexdigest()[:16]
+
+
 def paqlstm_command():
     return [sys.executable, "-m", "paqlstm"]
 
@@ -67,6 +86,16 @@ def request_stop():
         for proc in list(_live):
             try:
                 proc.send_signal(signal.SIGINT)
+            except OSError:
+                pass
+
+
+def kill_children():
+    """Last resort after request_stop: SIGKILL whatever child is still running."""
+    with _live_lock:
+        for proc in list(_live):
+            try:
+                proc.kill()
             except OSError:
                 pass
 
@@ -261,8 +290,11 @@ def run_arm(spec, on_progress=None):
     """Run one arm; on_progress(n) reports n more bytes through (compress, then decompress)."""
     if stop_requested():
         return _result(spec, "interrupted", None, "not started (Ctrl-C)")
+    code_before = source_fingerprint()
     try:
         with tempfile.TemporaryDirectory(prefix="paqlstm-ladder-") as workdir:
-            return _measure(spec, on_progress, workdir)
+            result = _measure(spec, on_progress, workdir)
     except Exception as exc:       # the ladder's own trouble (disk full, missing input): a failed arm
-        return _result(spec, "failed", "setup", f"{type(exc).__name__}: {exc}")
+        result = _result(spec, "failed", "setup", f"{type(exc).__name__}: {exc}")
+    result["code"] = {"before": code_before, "after": source_fingerprint()}
+    return result

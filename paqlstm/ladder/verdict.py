@@ -191,9 +191,18 @@ def _failures(rungs):
                 yield rung, arm
 
 
+def code_changed(arm):
+    """True when paqlstm's sources changed while this arm ran (None: not recorded)."""
+    code = arm.get("code") if isinstance(arm, dict) else None
+    return None if not isinstance(code, dict) else code.get("before") != code.get("after")
+
+
 def _failure_hints(arm):
     error = arm.get("error") or ""
     hints = []
+    if code_changed(arm):
+        hints.append("paqlstm's source files changed while this run went on, so compress and decompress may have "
+                     "run different code: run the ladder again on an unchanging tree before debugging.")
     if "No such option" in error:
         hints.append("This paqlstm build does not take the LSTM options yet (see `paqlstm compress --help`): "
                      "the LSTM-on arm cannot run until it does.")
