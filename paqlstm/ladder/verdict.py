@@ -243,8 +243,12 @@ def _band_hints(band, comparison, params, rerun):
                          "clipping, check that inputs are normalised: "
                          f"`{suggest(rerun, params, {'lstm_lr': '1e-4', 'blend': '0.1,0.2'})}`.")
         else:
-            hints.append("No real improvement: is the LSTM called, are its predictions varying, are its weights "
-                         "changing? Try a higher learning rate or more cells: "
+            known = [c for c in comparison["sanity"] if c["status"] != "n/a"]
+            working = ("The sanity checks pass (the LSTM is called, its predictions vary, its weights change, its "
+                       "loss falls): it works but adds little. " if known and not failed else
+                       "No real improvement: is the LSTM called, are its predictions varying, are its weights "
+                       "changing? ")
+            hints.append(working + "Try a higher learning rate or more cells: "
                          f"`{suggest(rerun, params, {'lstm_lr': '1e-3,1e-2', 'lstm_cells': '48,64'})}`; "
                          "the plan also says: if poor, lower the learning rate to 1e-4.")
     if comparison["time_ok"] is False:
