@@ -625,7 +625,7 @@ def main(argv=None):
         print()
         print(table(cli_counts, ("decompress", "test"), "CLI outcome \\ command"))
     slowest.sort(reverse=True)
-    print(f"\nslowest cases (decode seconds): " + "; ".join(f"{s:.3f} {i} ({n}: {d})"
+    print("\nslowest cases (decode seconds): " + "; ".join(f"{s:.3f} {i} ({n}: {d})"
                                                          for s, i, n, d in slowest[:3]))
     print(f"decoded {len(cases)} cases in {decode_seconds:.0f} s; {len(bad)} bad")
     for case, label, result in bad[:30]:
