@@ -159,7 +159,7 @@ def warm_up(executor, first_rung_specs):
     measured runs to report. Returns what each took."""
     specs = [replace(spec, rung="warm-up", length=min(spec.length, WARM_UP_BYTES)) for spec in first_rung_specs[:2]]
     click.echo("warming up: a short run per arm kind, so compile time stays out of the timings "
-               "(the first run after a code change compiles the kernels, 30-60 s)", err=True)
+               "(the first run after a code change compiles the kernels: a minute or two)", err=True)
     return [{"arm": r["arm"], "status": r["status"],
              "seconds": sum(_get_seconds(r, phase) for phase in ("compress", "decompress"))}
             for r in executor.run(specs, None)]
@@ -178,7 +178,19 @@ def code_versions(report):
     return list(dict.fromkeys(seen))
 
 
+def busiest_load(report):
+    """The highest 1-minute load average recorded around any run, or None."""
+    loads = [value for record in report["rungs"]
+             for arm in [record["baseline"]] + [v["result"] for v in record["variants"]]
+             for value in ((arm or {}).get("load") or {}).values() if value is not None]
+    return max(loads, default=None)
+
+
 def _finish(report, out, status, started):
+    load, cpus = busiest_load(report), os.cpu_count() or 1
+    if load is not None and load > cpus:
+        report["notes"].append(f"The machine was busy: load average up to {load:.1f} on {cpus} CPUs around the "
+                               "runs, so time figures are noisy.")
     versions_seen = code_versions(report)
     if len(versions_seen) > 1:
         report["notes"].append(f"paqlstm's source files changed during the ladder ({len(versions_seen)} versions "

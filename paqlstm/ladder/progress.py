@@ -21,14 +21,14 @@ class Progress:
         self._lock = threading.Lock()
         self._overall = tqdm(total=total_bytes, desc="ladder", unit="B", unit_scale=True, unit_divisor=1024,
                              file=sys.stderr, disable=None if enabled is None else not enabled,
-                             position=0, dynamic_ncols=True)
+                             position=0, dynamic_ncols=True, leave=False)
         self._free = list(range(1, slots + 1))
         self._bars = {}           # spec.key -> (bar, bytes counted)
 
     def _bar(self, spec):
         if spec.key not in self._bars:
             position = self._free.pop(0) if self._free else len(self._bars) + 1
-            bar = tqdm(total=2 * spec.length, desc=f"{spec.rung} {spec.arm}", unit="B", unit_scale=True,
+            bar = tqdm(total=2 * spec.length, desc=f"{spec.rung} {spec.arm} compress", unit="B", unit_scale=True,
                        unit_divisor=1024, file=sys.stderr, leave=False, position=position,
                        disable=self._overall.disable, dynamic_ncols=True)
             self._bars[spec.key] = [bar, 0, position]
@@ -38,6 +38,8 @@ class Progress:
         """count more bytes through the arm `spec` (any thread)."""
         with self._lock:
             entry = self._bar(spec)
+            if entry[1] < spec.length <= entry[1] + count:
+                entry[0].set_description(f"{spec.rung} {spec.arm} decompress", refresh=False)
             entry[0].update(count)
             entry[1] += count
             self._overall.update(count)

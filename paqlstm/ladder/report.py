@@ -321,6 +321,18 @@ def _plot_series(axes, rung, arms, key_path, label_suffix=""):
     return drawn
 
 
+def _plot_savings(axes, rung, arms):
+    """Per window, the bytes each LSTM-on arm saves against the baseline, in % (above 0: smaller)."""
+    base = rules._numbers(_get(rung, "baseline", "stats", "bpb_final")) or []
+    for name, result in arms:
+        series = rules._numbers(_get(result, "stats", "bpb_final"))
+        if series and len(series) == len(base):
+            saving = [100.0 * (b - s) / b if b else 0.0 for b, s in zip(base, series)]
+            axes.plot(_series_positions(result["stats"], series, rung["length"]), saving, label=name,
+                      linewidth=1.0, marker="o" if len(series) <= 20 else None)
+    axes.axhline(0.0, color="black", linewidth=0.8)
+
+
 def draw_charts(report, out):
     """Write the PNG charts into out; returns (file names, note about missing ones)."""
     try:
@@ -347,11 +359,13 @@ def draw_charts(report, out):
         else:
             missing.append("the LSTM-on runs' stats have no per-window LSTM loss")
         plt.close(fig)
-        fig, axes = plt.subplots(figsize=(8, 4.5))
+        fig, (axes, below) = plt.subplots(2, 1, figsize=(8, 6.5), sharex=True, height_ratios=(3, 2))
         _plot_series(axes, rung, baseline + lstm, ("bpb_final",))
         axes.set(title=f"Bits/byte over position ({rung['label']} rung): baseline vs LSTM",
-                 xlabel=f"position ({position_unit(rung['length'])[0]})", ylabel="bits/byte (per window)")
+                 ylabel="bits/byte (per window)")
         axes.legend(fontsize="small")
+        _plot_savings(below, rung, lstm)
+        below.set(xlabel=f"position ({position_unit(rung['length'])[0]})", ylabel="LSTM saving per window (%)")
         _save(fig, out / "bpb_position.png", written)
         plt.close(fig)
     if _sizes_chart(plt, report, out / "sizes.png"):

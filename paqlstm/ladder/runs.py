@@ -75,6 +75,14 @@ def source_fingerprint():
     return digest.hexdigest()[:16]
 
 
+def load_average():
+    """The machine's 1-minute load average, or None where there is none."""
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return None
+
+
 def paqlstm_command():
     return [sys.executable, "-m", "paqlstm"]
 
@@ -290,11 +298,12 @@ def run_arm(spec, on_progress=None):
     """Run one arm; on_progress(n) reports n more bytes through (compress, then decompress)."""
     if stop_requested():
         return _result(spec, "interrupted", None, "not started (Ctrl-C)")
-    code_before = source_fingerprint()
+    code_before, load_before = source_fingerprint(), load_average()
     try:
         with tempfile.TemporaryDirectory(prefix="paqlstm-ladder-") as workdir:
             result = _measure(spec, on_progress, workdir)
     except Exception as exc:       # the ladder's own trouble (disk full, missing input): a failed arm
         result = _result(spec, "failed", "setup", f"{type(exc).__name__}: {exc}")
     result["code"] = {"before": code_before, "after": source_fingerprint()}
+    result["load"] = {"before": load_before, "after": load_average()}
     return result

@@ -285,6 +285,8 @@ def decide(rungs, planned_labels, interrupted, rerun="paqlstm ladder"):
     provisional = top["length"] < DECIDING_RUNG_BYTES
     unfinished = [label for label in planned_labels if label not in {r["label"] for r in complete}]
     headline = f"{band} ({comparison['improvement_pct']:+.2f} %): {decision}"
+    if provisional or unfinished:
+        headline += f" (provisional: {top['label']} rung)"
     notes = []
     if unfinished:
         notes.append(f"Interrupted before the {', '.join(unfinished)} rung(s): this verdict is from the "
