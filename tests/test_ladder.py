@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -207,6 +208,24 @@ def test_default_corpus_is_deterministic_and_cached(tmp_path):
         f.write(b"X")
     rebuilt = corpus.default_corpus(tmp_path, target=300_000)
     assert not rebuilt.cached and rebuilt.sha256 == first.sha256
+
+
+def test_cache_dir_in_a_checkout_and_outside_one(tmp_path, monkeypatch):
+    monkeypatch.delenv("PAQLSTM_CACHE_DIR", raising=False)
+    assert corpus.cache_dir() == Path(__file__).resolve().parents[1] / "data"
+    monkeypatch.setattr(corpus, "checkout_data_dir", lambda: None)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert corpus.cache_dir() == tmp_path / "paqlstm"
+    monkeypatch.setenv("PAQLSTM_CACHE_DIR", str(tmp_path / "mine"))
+    assert corpus.cache_dir() == tmp_path / "mine"
+
+
+def test_a_failure_while_the_code_changed_says_so():
+    broken = arm_result("lstm", 0, status="failed") | {"code": {"before": "a", "after": "b"}}
+    rung = rung_with(arm_result("baseline", 2_000_000), [("lstm", {}, broken)])
+    decided = verdict.decide([rung], ["10M"], False)
+    assert decided["decision"] == verdict.DEBUG
+    assert "changed while this run went on" in decided["hints"][0]
 
 
 # ---------------------------------------------------------------- end to end
