@@ -264,7 +264,8 @@ Without INPUT the ladder uses a default corpus built from this Python's own
 documentation and standard library (cached, SHA-256 printed).
 
 The report goes to --out: report.md, report.json and, with matplotlib (the
-'plots' extra), PNG charts. Ctrl-C stops and keeps the finished runs.
+'plots' extra), PNG charts. Ctrl-C stops and keeps the finished runs. Exit
+status: 0 with a verdict, 1 for NO-GO (debug), 130 after Ctrl-C.
 
 \b
 Examples:

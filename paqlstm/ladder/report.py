@@ -244,10 +244,7 @@ def render_markdown(report):
     lines += ["## Rungs", "", "Each arm ran in its own processes: compress, decompress, byte compare. "
               "Times are whole processes (start-up included); peak RSS is each child's own.", "",
               rungs_table(report), ""]
-    for rung in report["rungs"]:
-        if rung.get("note"):
-            lines.append(f"- {rung['label']}: {rung['note']}")
-    lines += ["", "## LSTM diagnostics", "", diagnostics_table(report), ""]
+    lines += ["## LSTM diagnostics", "", diagnostics_table(report), ""]
     top = next((r for r in reversed(report["rungs"]) if rules.ranking(r)), None)
     if config.get("sweep") and top:
         lines += [f"## Sweep ranking ({top['label']} rung)", "", ranking_table(rules.ranking(top),
