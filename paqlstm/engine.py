@@ -53,6 +53,12 @@ def _bits_for(size):
     return max(0, size - 1).bit_length()
 
 
+def _shown(value):
+    """A value for an error message, clipped: a forged header must not give a 64 KB line."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _is_number(value):
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
@@ -82,27 +88,27 @@ class Settings:
 
     def __post_init__(self):
         if not _is_int(self.level) or self.level not in LEVEL_TABLE_BITS:
-            raise PaqlstmError(f"invalid level {self.level!r}: expected 1-9")
+            raise PaqlstmError(f"invalid level {_shown(self.level)}: expected 1-9")
         for name, most in zip(("hash_bits", "history_bits"), LEVEL_TABLE_BITS[self.level]):
             value = getattr(self, name)
             if value is None:
                 object.__setattr__(self, name, most)
             elif not _is_int(value) or not MIN_TABLE_BITS <= value <= most:
-                raise PaqlstmError(f"invalid {name} {value!r}: expected {MIN_TABLE_BITS}-{most} at level {self.level}")
+                raise PaqlstmError(f"invalid {name} {_shown(value)}: expected {MIN_TABLE_BITS}-{most} at level {self.level}")
         if not isinstance(self.lstm, bool):
-            raise PaqlstmError(f"invalid lstm {self.lstm!r}: expected true or false")
+            raise PaqlstmError(f"invalid lstm {_shown(self.lstm)}: expected true or false")
         for name, (low, high) in LSTM_INT_RANGES.items():
             value = getattr(self, name)
             if not _is_int(value) or not low <= value <= high:
-                raise PaqlstmError(f"invalid {name} {value!r}: expected {low}-{high}")
+                raise PaqlstmError(f"invalid {name} {_shown(value)}: expected {low}-{high}")
         for name, (low, high) in LSTM_FLOAT_RANGES.items():
             value = getattr(self, name)
             if not _is_number(value) or not low < value <= high:
-                raise PaqlstmError(f"invalid {name} {value!r}: expected above {low}, at most {high}")
+                raise PaqlstmError(f"invalid {name} {_shown(value)}: expected above {low}, at most {high}")
             object.__setattr__(self, name, float(value))
         if self.blend != LEARNED_BLEND:
             if not _is_number(self.blend) or not 0.0 <= self.blend <= 1.0:
-                raise PaqlstmError(f"invalid blend {self.blend!r}: expected 0-1 or {LEARNED_BLEND!r}")
+                raise PaqlstmError(f"invalid blend {_shown(self.blend)}: expected 0-1 or {LEARNED_BLEND!r}")
             object.__setattr__(self, "blend", float(self.blend))
 
     def sized_for(self, input_size):
@@ -132,7 +138,7 @@ class Settings:
         names = {f.name for f in fields(cls)}
         if isinstance(values, dict) and "lstm" not in values:
             names -= {"lstm", *LSTM_OPTIONS}
-        if not isinstance(values, dict) or set(values) != names:
+        if not isinstance(values, dict) or set(values) != names or None in values.values():
             raise PaqlstmError("unsupported settings in archive header")
         return cls(**values)
 

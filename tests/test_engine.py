@@ -68,3 +68,12 @@ def test_tables_sized_to_a_short_input_and_capped_by_the_level():
     data = bytes(range(256)) * 300
     packed = Encoder(mid).encode_chunk(data)
     assert Decoder(Settings.from_dict(mid.to_dict())).decode_chunk(packed, len(data)) == data
+
+
+def test_header_settings_are_strict_and_errors_short():
+    good = Settings(level=2).to_dict()
+    with pytest.raises(PaqlstmError, match="unsupported settings"):
+        Settings.from_dict({**good, "hash_bits": None})     # would silently mean the level's size
+    with pytest.raises(PaqlstmError) as error:
+        Settings.from_dict({**good, "level": "9" * 10_000})
+    assert len(str(error.value)) < 100
