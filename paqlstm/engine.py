@@ -114,7 +114,9 @@ class Settings:
     def sized_for(self, input_size):
         """These settings with tables no larger than an input of input_size bytes can use."""
         hash_bits = max(MIN_TABLE_BITS, _bits_for(input_size * BUCKET_BYTES_PER_INPUT_BYTE))
-        history_bits = max(MIN_TABLE_BITS, _bits_for(input_size))
+        # The match model's position index has a quarter as many slots as the history has
+        # bytes: a history 4x the input keeps it as sparse as a full-size one (xml: -0.6 %).
+        history_bits = max(MIN_TABLE_BITS, _bits_for(input_size) + 2)
         return replace(self, hash_bits=min(self.hash_bits, hash_bits),
                        history_bits=min(self.history_bits, history_bits))
 

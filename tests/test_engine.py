@@ -62,7 +62,7 @@ def test_tables_sized_to_a_short_input_and_capped_by_the_level():
     assert level9.sized_for(1000).hash_bits == 17
     assert tiny.memory() < level9.memory() // 20
     mid = level9.sized_for(100_000)
-    assert (mid.hash_bits, mid.history_bits) == (24, 17)   # 12.8 MB of buckets, 128 KB of history
+    assert (mid.hash_bits, mid.history_bits) == (24, 19)   # 12.8 MB of buckets, 512 KB of history
     assert level9.sized_for(10 ** 9) == level9
     assert Settings(level=1).sized_for(10 ** 9) == Settings(level=1)
     data = bytes(range(256)) * 300
