@@ -66,7 +66,6 @@ class PaqlstmFile(io.BufferedIOBase):
         self._close_file = False
         self._reader = None
         self._compressor = None
-        self._final_stats = None
         if mode in _READ_MODES:
             if level is not None or options:
                 raise ValueError("compression settings are not used when reading")
@@ -96,7 +95,6 @@ class PaqlstmFile(io.BufferedIOBase):
         try:
             if self._compressor is not None:
                 self._file.write(self._compressor.flush())
-                self._final_stats = self._compressor.stats()
         finally:
             try:
                 if self._close_file:
@@ -149,14 +147,6 @@ class PaqlstmFile(io.BufferedIOBase):
     def peek(self, size=0):
         self._check(reading=True)
         return self._reader.peek(size)
-
-    def stats(self):
-        """When writing: diagnostics of what was compressed (Compressor.stats), also after close."""
-        if self._compressor is not None:
-            return self._compressor.stats()
-        if self._final_stats is None:
-            raise io.UnsupportedOperation("stats are kept only when writing")
-        return self._final_stats
 
     def write(self, data):
         """Compress and write a bytes-like object; returns its length in bytes."""

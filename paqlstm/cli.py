@@ -266,7 +266,7 @@ def _process(mode, name, model, stats_path, keep, force, to_stdout, output, quie
                                            desc=_display(name), file=sys.stderr, leave=False))
         started = time.perf_counter()
         reader, writer = _Meter(source, bar), _Meter(sink, name="<stdout>" if target == "-" else target)
-        stats = _transfer(mode, reader, writer, model, size)
+        stats = _transfer(mode, reader, writer, model, size, stats_path is not None)
         _check_interrupt()
         if target == "-":
             writer.flush()
@@ -282,12 +282,14 @@ def _process(mode, name, model, stats_path, keep, force, to_stdout, output, quie
         click.echo(_summary(name, target, raw, packed, seconds), err=True)
 
 
-def _transfer(mode, reader, writer, model, size):
-    """Compress or decompress reader into writer; returns the compressor's stats, or None."""
+def _transfer(mode, reader, writer, model, size, want_stats=False):
+    """Compress or decompress reader into writer; returns the compressor's stats if wanted."""
     if mode == "compress":
-        with api.open(writer, "wb", size_hint=size, **model) as archive:
-            shutil.copyfileobj(reader, archive, CHUNK_SIZE)
-        return archive.stats()
+        compressor = api.Compressor(size_hint=size, **model)
+        for block in iter(lambda: reader.read(CHUNK_SIZE), b""):
+            writer.write(compressor.compress(block))
+        writer.write(compressor.flush())
+        return compressor.stats() if want_stats else None
     with api.open(reader, "rb") as archive:
         shutil.copyfileobj(archive, writer, CHUNK_SIZE)
     return None

@@ -8,6 +8,7 @@ one chunk's bytes, check it consumed them all, and never read past them.
 from dataclasses import asdict, dataclass, fields, replace
 
 import math
+import time
 
 import numpy as np
 
@@ -209,8 +210,21 @@ class Encoder:
                 "backward_steps": int(regs[lstm_kernel.UPDATES]),
                 "memory_bytes": lstm_kernel.lstm_memory(self.settings.lstm_cells, self.settings.lstm_horizon,
                                                          self.settings.lstm_layers),
+                "seconds_estimated": int(regs[lstm_kernel.STEPS]) * self._lstm_seconds_per_step(),
             }
         return result
+
+    def _lstm_seconds_per_step(self):
+        """Time of one LSTM step (predict and train), from a timed run of a fresh LSTM of these
+        settings over 4 KB: the per-bit loop interleaves everything, so it cannot be clocked there."""
+        s = self.settings
+        lstm = lstm_kernel.new_lstm(s.lstm_cells, s.lstm_horizon, s.lstm_lr, s.lstm_clip, layers=s.lstm_layers)
+        sample = np.frombuffer(b"the LSTM's time per byte does not depend on the data. " * 80, dtype=np.uint8)
+        out = np.empty(8 * sample.size, dtype=np.int64)
+        lstm_kernel.lstm_predict_bytes(lstm, sample[:64], out)   # compiled before the clock starts
+        start = time.perf_counter()
+        lstm_kernel.lstm_predict_bytes(lstm, sample, out)
+        return (time.perf_counter() - start) / sample.size
 
 
 class Decoder:

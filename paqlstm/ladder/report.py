@@ -118,12 +118,12 @@ def diagnostics_table(report):
                 "n/a" if None in norms else f"{norms[0]:.4g} -> {norms[1]:.4g}",
                 " / ".join(na(s, "{:,}") for s in steps),
                 fmt_mb(_get(lstm, "memory_bytes")),
-                fmt_duration(_get(lstm, "seconds")), fmt_duration(rules.coding_seconds(result)),
+                fmt_duration(_get(lstm, "seconds_estimated")), fmt_duration(rules.coding_seconds(result)),
             ])
     if not rows:
         return "No LSTM-on run finished."
     return _table(["rung", "arm", "LSTM alone bits/byte, first -> last window", "prediction mean ± std",
-                   "weight norm", "forward / backward steps", "LSTM memory", "time in LSTM", "coding time"], rows)
+                   "weight norm", "forward / backward steps", "LSTM memory", "time in LSTM (estimated)", "coding time"], rows)
 
 
 def band_table(verdict):
