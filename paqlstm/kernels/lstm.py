@@ -11,18 +11,20 @@ the set of bytes starting with the partial byte n (the predictor's C0: 1, then
 2|b7, ...), so P(next bit = 1) = mass(2 c0 + 1) / mass(c0), one division per bit.
 
 Learning: truncated backpropagation through time over windows of `horizon` bytes:
-gradients of the cross entropy of each actual byte are summed over the window,
-the error flowing into each cell (dh, dc) is clipped to +-clip at every step, then
-one Adam step without momentum (paq8px and cmix found momentum of no use here),
-learning rate decaying as lr / sqrt(1 + LR_DECAY * bytes seen). The hidden state runs on
-across windows; only the gradient is truncated.
+gradients of the cross entropy of each actual byte are summed over the window (the
+output weights' only over bytes with p >= SPARSE_P and the actual byte: the rest add
+almost nothing and cost most of the time), the error flowing into each cell (dh, dc)
+is clipped to +-clip at every step, then one Adam step without momentum (as paq8px),
+learning rate decaying as lr / sqrt(1 + LR_DECAY * bytes seen). Embedding rows of
+bytes absent from the window are updated lazily. The hidden state runs on across
+windows; only the gradient is truncated.
 
 Determinism: float32 throughout, explicit loops in a fixed order, no fastmath and
 no libm on the prediction path: exp and tanh are polynomial / rational
 approximations written here with float32 constants; sqrt and division are exact
 IEEE operations. Matrix-vector products run input-major over contiguous rows
-(`out[:] += W[j, :] * x[j]`) so they vectorise without reassociation; the backward
-pass reads transposed copies of the weights, refreshed after each optimizer step.
+(`out[:] += W[j, :] * x[j]`) so they vectorise without reassociation; weights that
+one pass reads by column are also kept transposed, refreshed after each optimizer step.
 Initial weights come from a counter-based splitmix64 stream, so every machine
 starts from the same network.
 """
@@ -35,9 +37,9 @@ from ..jit import njit
 
 # Defaults for new_lstm (docs/TUNING.md, "LSTM kernel", has the measurements behind them).
 DEFAULT_CELLS = 32
-DEFAULT_LAYERS = 1
-DEFAULT_HORIZON = 20
-DEFAULT_LR = 0.02
+DEFAULT_LAYERS = 2
+DEFAULT_HORIZON = 40
+DEFAULT_LR = 0.04
 DEFAULT_CLIP = 5.0
 
 F32 = np.float32
@@ -70,7 +72,7 @@ EPS = F32(1e-6)
 LR_DECAY = F32(1e-4)
 FORGET_BIAS = 1.0
 P_SCALE = F32(4096.0)
-SPARSE_P = F32(0.0)          # output-layer gradient skips bytes with p below this
+SPARSE_P = F32(1e-4)         # output-layer gradient skips bytes with p below this
 LOGIT_LIMIT = F32(80.0)      # exp(+-80) stays a normal float32, and 256 of them cannot overflow
 
 # exp(x) = 2^n * e^r with n = round(x / ln 2), r = x - n ln 2 split in an exact high
@@ -102,8 +104,8 @@ TANH_B6 = F32(1.19825839466702e-06)
 
 
 class Lstm(NamedTuple):
-    wx: np.ndarray      # float32 [3, layers, 256, 3 cells]: byte embedding per layer (forget, cell, output gates)
-    wu: np.ndarray      # float32 [3, layers, 2 cells, 3 cells]: from own hidden (rows < cells), layer below (rest)
+    wx: np.ndarray      # float32 [3, layers, 256, 3 cells]: byte embedding (forget, cell, output gates)
+    wu: np.ndarray      # float32 [3, layers, 2 cells, 3 cells]: own hidden (rows < cells), layer below
     bg: np.ndarray      # float32 [3, layers, 3 cells]: gate biases
     wo: np.ndarray      # float32 [3, 256, layers * cells]: hidden -> byte logits, a row per byte
     bo: np.ndarray      # float32 [3, 256]: logit biases
@@ -139,7 +141,8 @@ def tanh32(x):
     """tanh for float32 x; absolute error < 5e-7, result within [-1, 1]."""
     x = min(max(x, -TANH_LIMIT), TANH_LIMIT)
     x2 = x * x
-    p = (((((TANH_A13 * x2 + TANH_A11) * x2 + TANH_A9) * x2 + TANH_A7) * x2 + TANH_A5) * x2 + TANH_A3) * x2 + TANH_A1
+    p = ((((TANH_A13 * x2 + TANH_A11) * x2 + TANH_A9) * x2 + TANH_A7) * x2 + TANH_A5) * x2 + TANH_A3
+    p = p * x2 + TANH_A1
     q = ((TANH_B6 * x2 + TANH_B4) * x2 + TANH_B2) * x2 + TANH_B0
     return min(max(x * p / q, -ONE), ONE)
 
@@ -167,7 +170,7 @@ def _uniform(stream, shape, limit):
     return ((2.0 * u - 1.0) * limit).astype(np.float32).reshape(shape)
 
 
-def new_lstm(cells, horizon, lr, clip, seed=0, layers=1):
+def new_lstm(cells, horizon, lr, clip, seed=0, layers=DEFAULT_LAYERS):
     """A fresh model, its first prediction (after an imaginary byte 0) ready for lstm_bit_p."""
     h, g = cells, 3 * cells
     sizes = (layers * 256 * g, layers * 2 * h * g, layers * h * 256)
@@ -208,7 +211,7 @@ def new_lstm(cells, horizon, lr, clip, seed=0, layers=1):
     return lstm
 
 
-def lstm_memory(cells, horizon, layers=1):
+def lstm_memory(cells, horizon, layers=DEFAULT_LAYERS):
     """Bytes the arrays of new_lstm(cells, horizon, layers=layers) take."""
     h, g = cells, 3 * cells
     params = layers * (256 * g + 2 * h * g + g) + layers * h * 256 + 256
@@ -309,7 +312,7 @@ def _clip(x, limit):
 
 @njit(inline="always")
 def _backward(lstm):
-    """Sum over the window the gradients of the bits spent on each actual byte."""
+    """Sum over the window the gradients of -ln p(actual byte) into the GRAD slots."""
     wx, wu, bg, wo, bo = lstm.wx, lstm.wu, lstm.bg, lstm.wo, lstm.bo
     acts, work, seq, probs = lstm.acts, lstm.work, lstm.seq, lstm.probs
     layers, h = acts.shape[1], acts.shape[3]
