@@ -28,11 +28,13 @@ def _digest(file):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("lstm", [False, True], ids=["lstm-off", "lstm-on"])
 @pytest.mark.parametrize("name", FILES)
-def test_whole_file_round_trip_through_files(shared_data, tmp_path, name):
+def test_whole_file_round_trip_through_files(shared_data, tmp_path, name, lstm):
     """Streams both ways through files, as the command does, in many chunks."""
     archive = tmp_path / (name + ".pql")
-    with open(shared_data / name, "rb") as source, paqlstm.open(archive, "wb", level=LEVEL) as target:
+    with open(shared_data / name, "rb") as source, \
+            paqlstm.open(archive, "wb", level=LEVEL, lstm=lstm) as target:
         shutil.copyfileobj(source, target, 1 << 20)
     assert archive.stat().st_size < (shared_data / name).stat().st_size
     with open(shared_data / name, "rb") as original, paqlstm.open(archive) as restored:
