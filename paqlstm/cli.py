@@ -140,7 +140,8 @@ _FILES_HELP = """
 FILES default to '-': standard input to standard output. Like gzip, each input
 file is deleted after success unless -k or -c is given. Output goes to a
 temporary file renamed into place at the end, and existing files are never
-overwritten without -f.
+overwritten without -f. A device or pipe given with -o is written in place and
+the input kept.
 """
 
 
