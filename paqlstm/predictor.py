@@ -65,8 +65,11 @@ N_CLASSIC_SETS = N_SETS - 1
 
 # Scalar registers.
 (C0, BITS, C4, C8, WORD0, WORD1, LINE_MASK, MATCH_BIT, WORD2, MIXER_RATE, LINE_START, PREV_LINE_START,
- LSTM_ON, BLEND) = range(14)
-N_REGS = 14
+ LSTM_ON, BLEND, LSTM_MIXED) = range(15)
+N_REGS = 15
+# The LSTM trains from the first byte but joins the mixer only after this many: a young
+# LSTM's noise cost the 1 KB rung 17 % (docs/TUNING.md, "Hybrid").
+LSTM_WARMUP = 1 << 13
 BLEND_ONE = 1 << 16      # BLEND register: fixed LSTM weight in 16-bit fixed point, or LEARNED_BLEND
 LEARNED_BLEND = -1
 BLEND_LR = 2
@@ -241,6 +244,7 @@ def _end_byte(m, byte):
     regs[MIXER_RATE] = MIXER_LR + (LR_DECAY * LR_HALF) // (LR_HALF + coded)
     if regs[LSTM_ON]:
         lstm_byte_update(m.lstm, byte)
+        regs[LSTM_MIXED] = coded >= LSTM_WARMUP
     _start_byte(m)
 
 
@@ -274,6 +278,7 @@ def predict_bit(m):
     if regs[LSTM_ON]:
         p_lstm = lstm_bit_p(m.lstm, c0)
         m.probs[P_LSTM] = p_lstm
+    if regs[LSTM_MIXED]:
         m.inputs[LSTM_INPUT] = stretch(p_lstm)
         m.inputs[LSTM_INPUT + 1] = (p_lstm - 2048) >> LINEAR_SHIFT
         m.set_rows[SET_LSTM] = SET_OFFSETS[SET_LSTM] + ((stretch(p_lstm) + 2048) >> 8) * 8 + bits
@@ -288,7 +293,7 @@ def predict_bit(m):
     if expected >= 0:
         order += 1 + (m.match_regs[LEN] > 16)
     m.set_rows[SET_ORDER] = SET_OFFSETS[SET_ORDER] + order * 256 + c0
-    n_sets = N_CLASSIC_SETS + regs[LSTM_ON]
+    n_sets = N_CLASSIC_SETS + regs[LSTM_MIXED]
     for k in range(n_sets):
         m.set_out[k] = mixer_dot(m.inputs, m.weights, m.set_rows[k], N_INPUTS)
     p = squash(mixer_dot(m.set_out, m.final_weights, c0, n_sets))
@@ -298,7 +303,7 @@ def predict_bit(m):
     p2 = apm_refine(m.apm2, (_combine(regs[C4] & 0xFFFFFF, c0) & 0xFFFF), p, m.apm_slots, 1)
     classic = (p1 + p2 + 1) >> 1
     m.probs[P_CLASSIC] = classic
-    if not regs[LSTM_ON]:
+    if not regs[LSTM_MIXED]:
         return classic
     return _blend(m, classic, m.probs[P_LSTM], c0)
 
@@ -327,9 +332,9 @@ def update_bit(m, bit):
     apm_update(m.apm1, m.apm_slots[0], bit, APM_RATE)
     apm_update(m.apm2, m.apm_slots[1], bit, APM_RATE)
 
-    if regs[LSTM_ON] and regs[BLEND] == LEARNED_BLEND:
+    if regs[LSTM_MIXED] and regs[BLEND] == LEARNED_BLEND:
         mixer_train(m.blend_inputs, m.blend_weights, c0, 3, ((bit << 12) - m.probs[P_BLEND]) * BLEND_LR)
-    n_sets = N_CLASSIC_SETS + regs[LSTM_ON]
+    n_sets = N_CLASSIC_SETS + regs[LSTM_MIXED]
     mixer_train(m.set_out, m.final_weights, c0, n_sets, ((bit << 12) - m.probs[P_MIXER]) * FINAL_LR)
     for k in range(n_sets):
         err_k = ((bit << 12) - squash(m.set_out[k])) * regs[MIXER_RATE]
