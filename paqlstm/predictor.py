@@ -67,8 +67,8 @@ N_CLASSIC_SETS = N_SETS - 1
 (C0, BITS, C4, C8, WORD0, WORD1, LINE_MASK, MATCH_BIT, WORD2, MIXER_RATE, LINE_START, PREV_LINE_START,
  LSTM_ON, BLEND, LSTM_MIXED) = range(15)
 N_REGS = 15
-# The LSTM trains from the first byte but joins the mixer only after this many: a young
-# LSTM's noise cost the 1 KB rung 17 % (docs/TUNING.md, "Hybrid").
+# The LSTM trains from the first byte but joins the mixer only after this many bytes
+# (about neutral on dickens 1 KB-1 MB: docs/TUNING.md, "Hybrid").
 LSTM_WARMUP = 1 << 13
 BLEND_ONE = 1 << 16      # BLEND register: fixed LSTM weight in 16-bit fixed point, or LEARNED_BLEND
 LEARNED_BLEND = -1
