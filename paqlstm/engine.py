@@ -123,8 +123,11 @@ class Settings:
 
     def memory(self):
         """Bytes of model memory these settings use."""
-        lstm = lstm_kernel.lstm_memory(self.lstm_cells, self.lstm_horizon, self.lstm_layers) if self.lstm else 0
-        return model_memory(self.hash_bits, self.history_bits) + lstm
+        return model_memory(self.hash_bits, self.history_bits) + self.lstm_memory()
+
+    def lstm_memory(self):
+        """Bytes the LSTM's arrays take (0 when it is off)."""
+        return lstm_kernel.lstm_memory(self.lstm_cells, self.lstm_horizon, self.lstm_layers) if self.lstm else 0
 
     def to_dict(self):
         """The header's settings. With the LSTM off, it and its options are left out: such
@@ -208,8 +211,7 @@ class Encoder:
                 "weight_norm_start": self.lstm_norm_start, "weight_norm_end": self._lstm_norm(),
                 "forward_steps": int(regs[lstm_kernel.STEPS]),
                 "backward_steps": int(regs[lstm_kernel.UPDATES]),
-                "memory_bytes": lstm_kernel.lstm_memory(self.settings.lstm_cells, self.settings.lstm_horizon,
-                                                         self.settings.lstm_layers),
+                "memory_bytes": self.settings.lstm_memory(),
                 "seconds_estimated": int(regs[lstm_kernel.STEPS]) * self._lstm_seconds_per_step(),
             }
         return result

@@ -17,8 +17,10 @@ With the LSTM on (kernels/lstm.py, a byte model over the whole history), its
 prediction feeds the mixer as two more inputs (stretched and linear) and selects a
 sixth weight set (its confidence and the bit position); then the final probability
 blends the classic chain's with the LSTM's: a fixed weight (0 = no blend), or
-learned by a small mixer over the two selected by the partial byte. With it off the input stays 0 and the blend is
-skipped, so the output is exactly the classic model's.
+learned by a small mixer over the two selected by the partial byte. It trains from
+the first byte but joins the mixer after LSTM_WARMUP bytes. With it off its inputs
+stay 0 and its weight set and the blend are skipped, so the output is exactly the
+classic model's.
 
 All state is NumPy arrays grouped in the `Model` named tuple; the per-bit loop of a
 whole block runs inside one compiled call (`encode_block` / `decode_block`), so
@@ -276,12 +278,13 @@ def predict_bit(m):
         m.inputs[MATCH_INPUT] = 0
     m.inputs[BIAS_INPUT] = 256
     if regs[LSTM_ON]:
-        p_lstm = lstm_bit_p(m.lstm, c0)
-        m.probs[P_LSTM] = p_lstm
+        m.probs[P_LSTM] = lstm_bit_p(m.lstm, c0)
     if regs[LSTM_MIXED]:
-        m.inputs[LSTM_INPUT] = stretch(p_lstm)
+        p_lstm = m.probs[P_LSTM]
+        st_lstm = stretch(p_lstm)
+        m.inputs[LSTM_INPUT] = st_lstm
         m.inputs[LSTM_INPUT + 1] = (p_lstm - 2048) >> LINEAR_SHIFT
-        m.set_rows[SET_LSTM] = SET_OFFSETS[SET_LSTM] + ((stretch(p_lstm) + 2048) >> 8) * 8 + bits
+        m.set_rows[SET_LSTM] = SET_OFFSETS[SET_LSTM] + ((st_lstm + 2048) >> 8) * 8 + bits
 
     m.set_rows[SET_C0] = SET_OFFSETS[SET_C0] + c0
     m.set_rows[SET_MATCH] = SET_OFFSETS[SET_MATCH] + lb * 8 + bits
