@@ -32,13 +32,14 @@ from typing import NamedTuple
 import numpy as np
 
 from .jit import njit
-from .kernels.apm import apm_refine, apm_update, new_apm
+from .kernels.apm import apm_prefetch, apm_refine, apm_update, new_apm
 from .kernels.coder import decode_bit, decode_init, encode_bit, encode_flush
-from .kernels.contextmap import LINE, find_bucket, nibble_node
+from .kernels.contextmap import LINE, bucket_line, find_bucket, nibble_node
 from .kernels.lstm import lstm_bit_p, lstm_byte_update, new_lstm
 from .kernels.match import (length_bucket, match_expected_bit, match_update_byte,
                             new_match_state, LEN, POS)
 from .kernels.mixer import mixer_dot, mixer_train
+from .kernels.prefetch import prefetch
 from .kernels.squash import squash, stretch
 from .kernels.statemap import new_statemaps, statemap_p, statemap_update
 from .kernels.states import NEXT_STATE
@@ -51,7 +52,7 @@ LINEAR_INPUT = N_CTX            # N_CTX more inputs: each context's P(1) - 1/2, 
 MATCH_INPUT = 2 * N_CTX
 BIAS_INPUT = 2 * N_CTX + 1
 LSTM_INPUT = 2 * N_CTX + 2     # and its linear form next to it
-N_INPUTS = 2 * N_CTX + 4
+N_INPUTS = (2 * N_CTX + 4 + 7) & ~7   # zero-padded to whole 8-lane vectors: the mixer's loops vectorise
 
 # Direct tables sit at the start of the state array, whole cache lines before the buckets.
 O1_BASE = 256
@@ -98,11 +99,11 @@ class Model(NamedTuple):
     hashes: np.ndarray        # int64 [N_CTX]: hash of each context, set once per byte
     buckets: np.ndarray       # int64 [N_CTX]: bucket of each hashed context for this nibble
     slots: np.ndarray         # int64 [N_CTX]: index in `states` of each context's current state
-    inputs: np.ndarray        # int64 [N_INPUTS]: stretched predictions fed to the mixer
-    weights: np.ndarray       # int64 [sum(SET_ROWS), N_INPUTS]: layer-1 weight sets
+    inputs: np.ndarray        # int32 [N_INPUTS]: stretched predictions fed to the mixer
+    weights: np.ndarray       # int32 [sum(SET_ROWS), N_INPUTS]: layer-1 weight sets
     set_rows: np.ndarray      # int64 [N_SETS]: row chosen in each set for this bit
-    set_out: np.ndarray       # int64 [N_SETS]: layer-1 outputs (stretch domain)
-    final_weights: np.ndarray  # int64 [256, N_SETS]: layer 2, selected by c0
+    set_out: np.ndarray       # int32 [N_SETS]: layer-1 outputs (stretch domain)
+    final_weights: np.ndarray  # int32 [256, N_SETS]: layer 2, selected by c0
     apm1: np.ndarray          # uint16: APM on order-1
     apm2: np.ndarray          # uint16: APM on hashed order-3
     apm_slots: np.ndarray     # int64 [2]
@@ -110,8 +111,8 @@ class Model(NamedTuple):
     history: np.ndarray       # uint8 ring buffer of coded bytes (match model)
     positions: np.ndarray     # int32 hash of recent bytes -> position in history
     match_regs: np.ndarray    # int64 match model registers
-    blend_inputs: np.ndarray  # int64 [3]: stretch of classic and LSTM P(1), bias
-    blend_weights: np.ndarray  # int64 [256, 3]: learned blend, selected by c0
+    blend_inputs: np.ndarray  # int32 [3]: stretch of classic and LSTM P(1), bias
+    blend_weights: np.ndarray  # int32 [256, 3]: learned blend, selected by c0
     lstm: tuple               # kernels.lstm.Lstm (a 1-cell stand-in when off)
 
 
@@ -134,11 +135,11 @@ def new_model(hash_bits, history_bits, lstm=None, blend=0.0):
     regs[MIXER_RATE] = MIXER_LR + LR_DECAY
     regs[LSTM_ON] = lstm is not None
     regs[BLEND] = LEARNED_BLEND if blend is None else round(blend * BLEND_ONE)
-    blend_weights = np.zeros((256, 3), dtype=np.int64)
+    blend_weights = np.zeros((256, 3), dtype=np.int32)
     blend_weights[:, 0] = (1 << 16) * 4 // 5     # start at the plan's (4 classic + LSTM) / 5
     blend_weights[:, 1] = (1 << 16) // 5
-    weights = np.full((sum(SET_ROWS), N_INPUTS), 1 << 14, dtype=np.int64)
-    final_weights = np.zeros((256, N_SETS), dtype=np.int64)
+    weights = np.full((sum(SET_ROWS), N_INPUTS), 1 << 14, dtype=np.int32)
+    final_weights = np.zeros((256, N_SETS), dtype=np.int32)
     n_sets = N_CLASSIC_SETS + (lstm is not None)
     final_weights[:, :n_sets] = (1 << 16) // n_sets
     model = Model(
@@ -148,10 +149,10 @@ def new_model(hash_bits, history_bits, lstm=None, blend=0.0):
         hashes=np.zeros(N_CTX, dtype=np.int64),
         buckets=np.zeros(N_CTX, dtype=np.int64),
         slots=np.zeros(N_CTX, dtype=np.int64),
-        inputs=np.zeros(N_INPUTS, dtype=np.int64),
+        inputs=np.zeros(N_INPUTS, dtype=np.int32),
         weights=weights,
         set_rows=np.zeros(N_SETS, dtype=np.int64),
-        set_out=np.zeros(N_SETS, dtype=np.int64),
+        set_out=np.zeros(N_SETS, dtype=np.int32),
         final_weights=final_weights,
         apm1=new_apm(65536),
         apm2=new_apm(65536),
@@ -160,7 +161,7 @@ def new_model(hash_bits, history_bits, lstm=None, blend=0.0):
         history=np.zeros(1 << history_bits, dtype=np.uint8),
         positions=np.zeros(1 << (history_bits - 2), dtype=np.int32),
         match_regs=new_match_state(),
-        blend_inputs=np.zeros(3, dtype=np.int64),
+        blend_inputs=np.zeros(3, dtype=np.int32),
         blend_weights=blend_weights,
         lstm=new_lstm(1, 1, 0.0, 0.0) if lstm is None else lstm,
     )
@@ -195,9 +196,13 @@ def _locate_buckets(m):
     """At a nibble boundary: the bucket of every hashed context for this nibble."""
     c0 = m.regs[C0]
     line_mask = m.regs[LINE_MASK]
+    # All lines are requested first so that their cache misses overlap.
     for i in range(FIRST_HASHED, N_CTX):
         h = m.hashes[i] if c0 == 1 else _combine(m.hashes[i], c0)
-        m.buckets[i] = find_bucket(m.states, DIRECT_LINES, line_mask, h)
+        m.buckets[i] = h   # the nibble's hash until its bucket is found below
+        prefetch(m.states, bucket_line(DIRECT_LINES, line_mask, h))
+    for i in range(FIRST_HASHED, N_CTX):
+        m.buckets[i] = find_bucket(m.states, DIRECT_LINES, line_mask, m.buckets[i])
 
 
 @njit(inline="always")
@@ -259,6 +264,10 @@ def predict_bit(m):
     c1 = regs[C4] & 0xFF
     c2 = (regs[C4] >> 8) & 0xFF
     node = nibble_node(c0, bits)
+    apm1_context = c0 | (c1 << 8)
+    apm2_context = _combine(regs[C4] & 0xFFFFFF, c0) & 0xFFFF
+    apm_prefetch(m.apm1, apm1_context)
+    apm_prefetch(m.apm2, apm2_context)
 
     m.slots[O0] = c0
     m.slots[O1] = O1_BASE + (c1 << 8) + c0
@@ -302,8 +311,8 @@ def predict_bit(m):
     p = squash(mixer_dot(m.set_out, m.final_weights, c0, n_sets))
     m.probs[P_MIXER] = p
 
-    p1 = apm_refine(m.apm1, c0 | (c1 << 8), p, m.apm_slots, 0)
-    p2 = apm_refine(m.apm2, (_combine(regs[C4] & 0xFFFFFF, c0) & 0xFFFF), p, m.apm_slots, 1)
+    p1 = apm_refine(m.apm1, apm1_context, p, m.apm_slots, 0)
+    p2 = apm_refine(m.apm2, apm2_context, p, m.apm_slots, 1)
     classic = (p1 + p2 + 1) >> 1
     m.probs[P_CLASSIC] = classic
     if not regs[LSTM_MIXED]:

@@ -16,10 +16,16 @@ LINE = 64
 
 
 @njit(inline="always")
+def bucket_line(first_line, line_mask, h):
+    """Index in the table of the cache line that holds the buckets of context hash `h`."""
+    return (first_line + (h & line_mask)) * LINE
+
+
+@njit(inline="always")
 def find_bucket(table, first_line, line_mask, h):
     """Index of the bucket for 32-bit context hash `h` in the region starting at line `first_line`."""
     checksum = (h >> 24) & 255
-    line = (first_line + (h & line_mask)) * LINE
+    line = bucket_line(first_line, line_mask, h)
     for k in range(LINE // BUCKET):
         b = line + k * BUCKET
         if table[b] == checksum:
