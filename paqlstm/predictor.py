@@ -307,7 +307,7 @@ def predict_bit(m):
     m.set_rows[SET_ORDER] = SET_OFFSETS[SET_ORDER] + order * 256 + c0
     n_sets = N_CLASSIC_SETS + regs[LSTM_MIXED]
     for k in range(n_sets):
-        m.set_out[k] = mixer_dot(m.inputs, m.weights, m.set_rows[k], N_INPUTS)
+        m.set_out[k] = mixer_dot(m.inputs, m.weights, m.set_rows[k], m.inputs.size)
     p = squash(mixer_dot(m.set_out, m.final_weights, c0, n_sets))
     m.probs[P_MIXER] = p
 
@@ -350,7 +350,7 @@ def update_bit(m, bit):
     mixer_train(m.set_out, m.final_weights, c0, n_sets, ((bit << 12) - m.probs[P_MIXER]) * FINAL_LR)
     for k in range(n_sets):
         err_k = ((bit << 12) - squash(m.set_out[k])) * regs[MIXER_RATE]
-        mixer_train(m.inputs, m.weights, m.set_rows[k], N_INPUTS, err_k)
+        mixer_train(m.inputs, m.weights, m.set_rows[k], m.inputs.size, err_k)
 
     for i in range(N_CTX):
         slot = m.slots[i]
