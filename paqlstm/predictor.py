@@ -36,7 +36,7 @@ from .kernels.apm import apm_prefetch, apm_refine, apm_update, new_apm
 from .kernels.coder import decode_bit, decode_init, encode_bit, encode_flush
 from .kernels.contextmap import LINE, bucket_line, find_bucket, nibble_node
 from .kernels.lstm import lstm_bit_p, lstm_byte_update, new_lstm
-from .kernels.match import (length_bucket, match_expected_bit, match_update_byte,
+from .kernels.match import (length_bucket, match_expected_bit, match_prefetch, match_update_byte,
                             new_match_state, LEN, POS)
 from .kernels.mixer import mixer_dot, mixer_train
 from .kernels.prefetch import prefetch
@@ -373,6 +373,7 @@ def update_bit(m, bit):
         regs[BITS] = bits
         if bits == 4:
             _locate_buckets(m)
+            match_prefetch(m.match_regs, m.positions, c0 & 15)
 
 
 # Without NRT: the block loop allocates nothing, and reference counting of the model's

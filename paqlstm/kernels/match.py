@@ -11,6 +11,7 @@ order-n context (boilerplate, XML tags, quotations) are where it pays.
 import numpy as np
 
 from ..jit import njit
+from .prefetch import prefetch
 
 MIN_LEN = 6
 MAX_LEN = 65535
@@ -44,7 +45,7 @@ def match_update_byte(regs, history, positions, byte):
     history[pos & history_mask] = byte
     pos += 1
     regs[POS] = pos
-    h = (regs[HASH] * (3 << 5) + byte + 1) & table_mask  # older bytes shift out after ~MIN_LEN
+    h = (regs[HASH] * (3 << 5) + 1 + byte) & table_mask  # older bytes shift out after ~MIN_LEN (see match_prefetch)
     regs[HASH] = h
     length = regs[LEN]
     ptr = regs[PTR]
@@ -67,6 +68,15 @@ def match_update_byte(regs, history, positions, byte):
     regs[PTR] = ptr
     regs[LEN] = length
     regs[EXPECTED] = history[ptr & history_mask] | 256 if length > 0 else 0
+
+
+@njit(inline="always")
+def match_prefetch(regs, positions, high_nibble):
+    """Half way through a byte: request the positions entries its 16 possible values will read."""
+    first = regs[HASH] * (3 << 5) + 1 + (high_nibble << 4)
+    table_mask = positions.size - 1
+    prefetch(positions, first & table_mask)
+    prefetch(positions, (first + 15) & table_mask)
 
 
 @njit(inline="always")
