@@ -149,6 +149,17 @@ class Settings:
         return cls(**values)
 
 
+def _read_only(buffer):
+    """A read-only uint8 view of any bytes-like object.
+
+    Numba compiles a kernel once per argument type, and a view of bytes is read-only
+    where one of a bytearray is not: one type means one compiled (and cached) version,
+    not a second compilation mid-stream."""
+    array = np.frombuffer(buffer, dtype=np.uint8)
+    array.flags.writeable = False
+    return array
+
+
 def _new_model(settings):
     if not settings.lstm:
         return new_model(settings.hash_bits, settings.history_bits)
@@ -173,7 +184,7 @@ class Encoder:
         self.lstm_norm_start = self._lstm_norm()
 
     def encode_chunk(self, data):
-        raw = np.frombuffer(data, dtype=np.uint8)
+        raw = _read_only(data)
         out = np.empty(max_payload_size(raw.size), dtype=np.uint8)
         offset = self.position % STATS_WINDOW
         costs = np.zeros(((offset + raw.size + STATS_WINDOW - 1) // STATS_WINDOW, N_COSTS))
@@ -239,7 +250,7 @@ class Decoder:
     def decode_chunk(self, payload, raw_length):
         if not 0 <= raw_length <= MAX_CHUNK_SIZE:
             raise PaqlstmError("corrupt archive: impossible chunk length")
-        compressed = np.frombuffer(payload, dtype=np.uint8)
+        compressed = _read_only(payload)
         out = np.empty(raw_length, dtype=np.uint8)
         consumed = decode_block(self.model, new_coder_state(), compressed, out)
         if consumed != compressed.size:

@@ -77,3 +77,19 @@ def test_header_settings_are_strict_and_errors_short():
     with pytest.raises(PaqlstmError) as error:
         Settings.from_dict({**good, "level": "9" * 10_000})
     assert len(str(error.value)) < 100
+
+
+def test_any_bytes_like_chunk_uses_one_compiled_kernel():
+    """bytes, bytearray and memoryview chunks must not compile the block coders twice:
+    a second compilation mid-stream costs seconds and memory (and was seen on stdin)."""
+    from paqlstm import predictor
+    enc, dec = Encoder(Settings(level=1)), Decoder(Settings(level=1))
+    first = b"bytes " * 20
+    packed_first = enc.encode_chunk(first)
+    assert dec.decode_chunk(packed_first, len(first)) == first
+    compiled = len(predictor.encode_block.signatures), len(predictor.decode_block.signatures)
+    for kind in (bytearray, memoryview):
+        piece = kind(b"another kind of buffer " * 5)
+        packed = enc.encode_chunk(piece)
+        assert dec.decode_chunk(kind(packed), len(piece)) == bytes(piece)
+    assert (len(predictor.encode_block.signatures), len(predictor.decode_block.signatures)) == compiled
