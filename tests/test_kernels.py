@@ -110,3 +110,31 @@ def test_compiled_code_cache_is_keyed_by_every_compiled_source(tmp_path):
     out = subprocess.run([sys.executable, "-c", "import numba, paqlstm.jit; print(numba.config.CACHE_DIR)"],
                          env=env, capture_output=True, text=True, check=True).stdout.strip()
     assert out == str(tmp_path / "chosen" / f"v{jit._sources_hash(os.path.dirname(jit.__file__))}")
+
+
+def test_mixer_updates_fit_int32():
+    """mixer_train multiplies input by error in int32: the largest of each must keep the
+    product below 2^31 (a faster learning rate would silently wrap)."""
+    from paqlstm.kernels.squash import STRETCH_TABLE
+    from paqlstm.predictor import BLEND_LR, FINAL_LR, LINEAR_SHIFT, LR_DECAY, MIXER_LR
+    largest_input = max(int(np.abs(STRETCH_TABLE).max()), 2048 >> LINEAR_SHIFT, 256)
+    largest_error = 4095 * max(MIXER_LR + LR_DECAY, FINAL_LR, BLEND_LR)
+    assert largest_input * largest_error < 2 ** 31
+
+
+def test_mixer_int32_matches_int64_arithmetic():
+    from paqlstm.kernels.mixer import WEIGHT_LIMIT, mixer_dot, mixer_train
+
+    @njit
+    def step(x, weights, err):
+        mixer_train(x, weights, 0, x.size, err)
+        return mixer_dot(x, weights, 0, x.size)
+
+    rng = np.random.default_rng(3)
+    x = rng.integers(-2047, 2048, 32).astype(np.int32)
+    weights = rng.integers(-WEIGHT_LIMIT, WEIGHT_LIMIT + 1, (1, 32)).astype(np.int32)
+    err = -4095 * 51
+    expected = np.clip(weights[0].astype(np.int64) + ((x.astype(np.int64) * err) >> 14), -WEIGHT_LIMIT, WEIGHT_LIMIT)
+    dot = int(np.clip((x.astype(np.int64) * expected).sum() >> 16, -2047, 2047))
+    assert step(x, weights, err) == dot
+    assert (weights[0] == expected).all()

@@ -15,8 +15,6 @@ import numpy as np
 from ..jit import njit
 
 WEIGHT_LIMIT = (1 << 22) - 1
-# Largest error the update may be given (12-bit error times the largest learning rate).
-ERR_LIMIT = 1 << 19
 
 
 @njit(inline="always")
