@@ -306,6 +306,8 @@ def predict_bit(m):
         order += 1 + (m.match_regs[LEN] > 16)
     m.set_rows[SET_ORDER] = SET_OFFSETS[SET_ORDER] + order * 256 + c0
     n_sets = N_CLASSIC_SETS + regs[LSTM_MIXED]
+    # The input count as the array's runtime size, not the constant N_INPUTS: with a
+    # constant LLVM unrolls the loop into scalar code instead of vectorising it.
     for k in range(n_sets):
         m.set_out[k] = mixer_dot(m.inputs, m.weights, m.set_rows[k], m.inputs.size)
     p = squash(mixer_dot(m.set_out, m.final_weights, c0, n_sets))

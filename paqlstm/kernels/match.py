@@ -37,6 +37,14 @@ def length_bucket(length):
 
 
 @njit(inline="always")
+def _hash_before(regs):
+    """The rolling hash after the next byte is this plus the byte (before masking):
+    older bytes shift out after ~MIN_LEN, and the 16 bytes sharing a high nibble
+    land on neighbouring slots (match_prefetch)."""
+    return regs[HASH] * (3 << 5) + 1
+
+
+@njit(inline="always")
 def match_update_byte(regs, history, positions, byte):
     """Append `byte` to the history and find what the next byte is expected to be."""
     history_mask = history.size - 1
@@ -45,7 +53,7 @@ def match_update_byte(regs, history, positions, byte):
     history[pos & history_mask] = byte
     pos += 1
     regs[POS] = pos
-    h = (regs[HASH] * (3 << 5) + 1 + byte) & table_mask  # older bytes shift out after ~MIN_LEN (see match_prefetch)
+    h = (_hash_before(regs) + byte) & table_mask
     regs[HASH] = h
     length = regs[LEN]
     ptr = regs[PTR]
@@ -73,7 +81,7 @@ def match_update_byte(regs, history, positions, byte):
 @njit(inline="always")
 def match_prefetch(regs, positions, high_nibble):
     """Half way through a byte: request the positions entries its 16 possible values will read."""
-    first = regs[HASH] * (3 << 5) + 1 + (high_nibble << 4)
+    first = _hash_before(regs) + (high_nibble << 4)
     table_mask = positions.size - 1
     prefetch(positions, first & table_mask)
     prefetch(positions, (first + 15) & table_mask)
