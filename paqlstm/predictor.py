@@ -7,7 +7,7 @@ For every bit it predicts P(1) from
     context (the byte above in the previous line, the column, the last byte),
     all hashed into buckets,
   - the match model,
-mixes them (each context gives its stretched and its linear prediction) in a
+mixes their stretched predictions in a
 two-layer network: five weight sets, chosen by the partial byte, the match state,
 the previous byte, the byte before it, and how many orders have been seen before,
 then a final mixer over their outputs. Two APM stages (order 1, hashed order 3)
@@ -48,11 +48,13 @@ from .kernels.states import NEXT_STATE
 O0, O1, O2, O3, O4, O5, O6, WORD, WORD_PAIR, WORD_SKIP, WORD_TRIPLE, O7, COLUMN = range(13)
 N_CTX = 13
 FIRST_HASHED = O2
-LINEAR_INPUT = N_CTX            # N_CTX more inputs: each context's P(1) - 1/2, linearly
-MATCH_INPUT = 2 * N_CTX
-BIAS_INPUT = 2 * N_CTX + 1
-LSTM_INPUT = 2 * N_CTX + 2     # and its linear form next to it
-N_INPUTS = (2 * N_CTX + 4 + 7) & ~7   # zero-padded to whole 8-lane vectors: the mixer's loops vectorise
+MATCH_INPUT = N_CTX
+BIAS_INPUT = N_CTX + 1
+LSTM_INPUT = N_CTX + 2     # and its linear form next to it
+# Zero-padded to whole 8-lane vectors so the mixer's loops vectorise; the LSTM's two
+# inputs take another vector, so the model without it mixes the classic count only.
+CLASSIC_INPUTS = (N_CTX + 2 + 7) & ~7
+N_INPUTS = (N_CTX + 4 + 7) & ~7
 
 # Direct tables sit at the start of the state array, whole cache lines before the buckets.
 O1_BASE = 256
@@ -99,8 +101,8 @@ class Model(NamedTuple):
     hashes: np.ndarray        # int64 [N_CTX]: hash of each context, set once per byte
     buckets: np.ndarray       # int64 [N_CTX]: bucket of each hashed context for this nibble
     slots: np.ndarray         # int64 [N_CTX]: index in `states` of each context's current state
-    inputs: np.ndarray        # int32 [N_INPUTS]: stretched predictions fed to the mixer
-    weights: np.ndarray       # int32 [sum(SET_ROWS), N_INPUTS]: layer-1 weight sets
+    inputs: np.ndarray        # int32 [CLASSIC_INPUTS, or N_INPUTS with the LSTM]: stretched predictions
+    weights: np.ndarray       # int32 [sum(SET_ROWS), inputs.size]: layer-1 weight sets
     set_rows: np.ndarray      # int64 [N_SETS]: row chosen in each set for this bit
     set_out: np.ndarray       # int32 [N_SETS]: layer-1 outputs (stretch domain)
     final_weights: np.ndarray  # int32 [256, N_SETS]: layer 2, selected by c0
@@ -138,7 +140,8 @@ def new_model(hash_bits, history_bits, lstm=None, blend=0.0):
     blend_weights = np.zeros((256, 3), dtype=np.int32)
     blend_weights[:, 0] = (1 << 16) * 4 // 5     # start at the plan's (4 classic + LSTM) / 5
     blend_weights[:, 1] = (1 << 16) // 5
-    weights = np.full((sum(SET_ROWS), N_INPUTS), 1 << 14, dtype=np.int32)
+    n_inputs = CLASSIC_INPUTS if lstm is None else N_INPUTS
+    weights = np.full((sum(SET_ROWS), n_inputs), 1 << 14, dtype=np.int32)
     final_weights = np.zeros((256, N_SETS), dtype=np.int32)
     n_sets = N_CLASSIC_SETS + (lstm is not None)
     final_weights[:, :n_sets] = (1 << 16) // n_sets
@@ -149,7 +152,7 @@ def new_model(hash_bits, history_bits, lstm=None, blend=0.0):
         hashes=np.zeros(N_CTX, dtype=np.int64),
         buckets=np.zeros(N_CTX, dtype=np.int64),
         slots=np.zeros(N_CTX, dtype=np.int64),
-        inputs=np.zeros(N_INPUTS, dtype=np.int32),
+        inputs=np.zeros(n_inputs, dtype=np.int32),
         weights=weights,
         set_rows=np.zeros(N_SETS, dtype=np.int64),
         set_out=np.zeros(N_SETS, dtype=np.int32),
@@ -256,6 +259,12 @@ def _end_byte(m, byte):
 
 
 @njit(inline="always")
+def _apm_contexts(c0, c4):
+    """Rows of the order-1 and the hashed order-3 APM."""
+    return c0 | ((c4 & 0xFF) << 8), _combine(c4 & 0xFFFFFF, c0) & 0xFFFF
+
+
+@njit(inline="always")
 def predict_bit(m):
     """P(next bit = 1) as a 12-bit integer, 1..4095."""
     regs = m.regs
@@ -264,10 +273,7 @@ def predict_bit(m):
     c1 = regs[C4] & 0xFF
     c2 = (regs[C4] >> 8) & 0xFF
     node = nibble_node(c0, bits)
-    apm1_context = c0 | (c1 << 8)
-    apm2_context = _combine(regs[C4] & 0xFFFFFF, c0) & 0xFFFF
-    apm_prefetch(m.apm1, apm1_context)
-    apm_prefetch(m.apm2, apm2_context)
+    apm1_context, apm2_context = _apm_contexts(c0, regs[C4])
 
     m.slots[O0] = c0
     m.slots[O1] = O1_BASE + (c1 << 8) + c0
@@ -276,7 +282,6 @@ def predict_bit(m):
     for i in range(N_CTX):
         p_i = statemap_p(m.maps, i, m.states[m.slots[i]])
         m.inputs[i] = stretch(p_i)
-        m.inputs[LINEAR_INPUT + i] = (p_i - 2048) >> LINEAR_SHIFT
 
     expected = match_expected_bit(m.match_regs, c0, bits)
     regs[MATCH_BIT] = expected
@@ -306,8 +311,8 @@ def predict_bit(m):
         order += 1 + (m.match_regs[LEN] > 16)
     m.set_rows[SET_ORDER] = SET_OFFSETS[SET_ORDER] + order * 256 + c0
     n_sets = N_CLASSIC_SETS + regs[LSTM_MIXED]
-    # The input count as the array's runtime size, not the constant N_INPUTS: with a
-    # constant LLVM unrolls the loop into scalar code instead of vectorising it.
+    # The input count as the array's runtime size, not a constant: with a constant
+    # LLVM unrolls the loop into scalar code instead of vectorising it.
     for k in range(n_sets):
         m.set_out[k] = mixer_dot(m.inputs, m.weights, m.set_rows[k], m.inputs.size)
     p = squash(mixer_dot(m.set_out, m.final_weights, c0, n_sets))
@@ -342,6 +347,13 @@ def update_bit(m, bit):
     """Train every component on the coded bit and advance the contexts."""
     regs = m.regs
     c0 = regs[C0]
+    # The next bit's APM rows are known now: request them before the training below.
+    if regs[BITS] == 7:
+        next_rows = _apm_contexts(1, ((regs[C4] << 8) | ((c0 << 1) & 0xFF) | bit) & MASK32)
+    else:
+        next_rows = _apm_contexts((c0 << 1) | bit, regs[C4])
+    apm_prefetch(m.apm1, next_rows[0])
+    apm_prefetch(m.apm2, next_rows[1])
 
     apm_update(m.apm1, m.apm_slots[0], bit, APM_RATE)
     apm_update(m.apm2, m.apm_slots[1], bit, APM_RATE)

@@ -112,18 +112,21 @@ def test_compiled_code_cache_is_keyed_by_every_compiled_source(tmp_path):
     assert out == str(tmp_path / "chosen" / f"v{jit._sources_hash(os.path.dirname(jit.__file__))}")
 
 
-def test_mixer_updates_fit_int32():
-    """mixer_train multiplies input by error in int32: the largest of each must keep the
-    product below 2^31 (a faster learning rate would silently wrap)."""
+def test_mixer_arithmetic_fits_int32():
+    """mixer_train multiplies input by error and mixer_dot sums inputs times shifted
+    weights, both in int32: the largest values must stay below 2^31 (a faster learning
+    rate, more inputs or a wider weight range would silently wrap)."""
+    from paqlstm.kernels.mixer import DOT_SHIFT, WEIGHT_LIMIT
     from paqlstm.kernels.squash import STRETCH_TABLE
-    from paqlstm.predictor import BLEND_LR, FINAL_LR, LINEAR_SHIFT, LR_DECAY, MIXER_LR
+    from paqlstm.predictor import BLEND_LR, FINAL_LR, LINEAR_SHIFT, LR_DECAY, MIXER_LR, N_INPUTS
     largest_input = max(int(np.abs(STRETCH_TABLE).max()), 2048 >> LINEAR_SHIFT, 256)
     largest_error = 4095 * max(MIXER_LR + LR_DECAY, FINAL_LR, BLEND_LR)
     assert largest_input * largest_error < 2 ** 31
+    assert largest_input * (WEIGHT_LIMIT >> DOT_SHIFT) * N_INPUTS < 2 ** 31
 
 
 def test_mixer_int32_matches_int64_arithmetic():
-    from paqlstm.kernels.mixer import WEIGHT_LIMIT, mixer_dot, mixer_train
+    from paqlstm.kernels.mixer import DOT_SHIFT, WEIGHT_LIMIT, mixer_dot, mixer_train
 
     @njit
     def step(x, weights, err):
@@ -135,6 +138,6 @@ def test_mixer_int32_matches_int64_arithmetic():
     weights = rng.integers(-WEIGHT_LIMIT, WEIGHT_LIMIT + 1, (1, 32)).astype(np.int32)
     err = -4095 * 51
     expected = np.clip(weights[0].astype(np.int64) + ((x.astype(np.int64) * err) >> 14), -WEIGHT_LIMIT, WEIGHT_LIMIT)
-    dot = int(np.clip((x.astype(np.int64) * expected).sum() >> 16, -2047, 2047))
+    dot = int(np.clip((x.astype(np.int64) * (expected >> DOT_SHIFT)).sum() >> (16 - DOT_SHIFT), -2047, 2047))
     assert step(x, weights, err) == dot
     assert (weights[0] == expected).all()

@@ -5,25 +5,27 @@ p = squash(sum_i w_i * x_i) with x_i = stretch(p_i) in -2047..2047 and weights i
 learns which models to trust where. Training follows the coding-cost gradient:
 w_i += lr * x_i * (bit - p), no p(1 - p) factor.
 
-Inputs and weights are int32 so the loops compile to 8-lane integer SIMD: the dot
-product widens each product to int64 (a weight times an input can pass 2^31), the
-update fits int32 (|x| < 2^11, |err| < 2^19). Integer sums are exact in any order,
-so every machine computes the same result.
+Inputs and weights are int32 so the loops compile to 8-lane integer SIMD. The dot
+product drops each weight's low DOT_SHIFT bits so that products and their sum fit
+int32 (|x| < 2^11, |w >> 8| < 2^14, at most 2^5 inputs); training keeps the full
+weight and fits int32 too (|err| < 2^19). Integer sums are exact in any order, so
+every machine computes the same result.
 """
 import numpy as np
 
 from ..jit import njit
 
 WEIGHT_LIMIT = (1 << 22) - 1
+DOT_SHIFT = 8
 
 
 @njit(inline="always")
 def mixer_dot(x, weights, row, n):
     """Stretch-domain output of weight set `row` over the first n inputs, clipped to +-2047."""
-    s = np.int64(0)
-    for i in range(n):
-        s += np.int64(x[i]) * np.int64(weights[row, i])
-    s >>= 16
+    s = np.int32(0)
+    for i in range(n):   # int32 throughout (Numba would widen to int64): 8 lanes a vector
+        s = np.int32(s + np.int32(x[i] * (weights[row, i] >> DOT_SHIFT)))
+    s >>= 16 - DOT_SHIFT
     if s > 2047:
         s = 2047
     if s < -2047:
