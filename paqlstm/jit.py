@@ -15,6 +15,7 @@ import os
 import tempfile
 
 import numba
+import numpy as np
 
 
 def _writable(path):
@@ -64,3 +65,10 @@ def njit(*args, **kwargs):
     if kwargs.get("fastmath"):
         raise ValueError("fastmath breaks cross-CPU determinism")
     return numba.njit(*args, **kwargs)
+
+
+@njit(inline="always")
+def unsigned(index):
+    """`index` (never negative) as an unsigned integer: indexing with it skips Numba's
+    negative-index wraparound, a shift, mask and add on every access in the bit loop."""
+    return np.uint64(index)

@@ -31,7 +31,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .jit import njit
+from .jit import njit, unsigned
 from .kernels.apm import apm_prefetch, apm_refine, apm_update, new_apm
 from .kernels.coder import decode_bit, decode_init, encode_bit, encode_flush
 from .kernels.contextmap import LINE, bucket_line, find_bucket, nibble_node
@@ -280,7 +280,7 @@ def predict_bit(m):
     for i in range(FIRST_HASHED, N_CTX):
         m.slots[i] = m.buckets[i] + node
     for i in range(N_CTX):
-        p_i = statemap_p(m.maps, i, m.states[m.slots[i]])
+        p_i = statemap_p(m.maps, i, m.states[unsigned(m.slots[i])])
         m.inputs[i] = stretch(p_i)
 
     expected = match_expected_bit(m.match_regs, c0, bits)
@@ -306,7 +306,7 @@ def predict_bit(m):
     m.set_rows[SET_C2] = SET_OFFSETS[SET_C2] + c2
     order = 0
     for i in range(O2, O6 + 1):
-        order += m.states[m.slots[i]] != 0
+        order += m.states[unsigned(m.slots[i])] != 0
     if expected >= 0:
         order += 1 + (m.match_regs[LEN] > 16)
     m.set_rows[SET_ORDER] = SET_OFFSETS[SET_ORDER] + order * 256 + c0
@@ -367,7 +367,7 @@ def update_bit(m, bit):
         mixer_train(m.inputs, m.weights, m.set_rows[k], m.inputs.size, err_k)
 
     for i in range(N_CTX):
-        slot = m.slots[i]
+        slot = unsigned(m.slots[i])
         state = m.states[slot]
         statemap_update(m.maps, i, state, bit, STATEMAP_LIMIT)
         m.states[slot] = NEXT_STATE[state, bit]

@@ -8,7 +8,7 @@ particular byte), and chains of APMs on different contexts average out their noi
 """
 import numpy as np
 
-from ..jit import njit
+from ..jit import njit, unsigned
 from .prefetch import prefetch
 from .squash import SQUASH_TABLE, stretch
 
@@ -37,7 +37,7 @@ def apm_refine(table, context, p, slot, k):
     w = s & 127
     base = context * POINTS + lo
     slot[k] = base + (w >> 6)
-    out = (np.int64(table[base]) * (128 - w) + np.int64(table[base + 1]) * w) >> 11
+    out = (np.int64(table[unsigned(base)]) * (128 - w) + np.int64(table[unsigned(base + 1)]) * w) >> 11
     if out < 1:
         out = 1
     if out > 4095:
@@ -47,6 +47,7 @@ def apm_refine(table, context, p, slot, k):
 
 @njit(inline="always")
 def apm_update(table, index, bit, rate):
+    index = unsigned(index)
     t = np.int64(table[index])
     target = (np.int64(bit) << 16) + (np.int64(bit) << rate) - bit - bit
     table[index] = t + ((target - t) >> rate)

@@ -8,7 +8,7 @@ line, so a context costs two cache misses per byte (one per nibble), not eight.
 A lookup searches the line for the checksum; on a miss the least used bucket (the
 lowest count in its first node) is cleared and taken over.
 """
-from ..jit import njit
+from ..jit import njit, unsigned
 from .states import STATE_PRIORITY
 
 BUCKET = 16
@@ -28,19 +28,19 @@ def find_bucket(table, first_line, line_mask, h):
     line = bucket_line(first_line, line_mask, h)
     for k in range(LINE // BUCKET):
         b = line + k * BUCKET
-        if table[b] == checksum:
+        if table[unsigned(b)] == checksum:
             return b
     best = line
-    best_priority = STATE_PRIORITY[table[line + 1]]
+    best_priority = STATE_PRIORITY[table[unsigned(line + 1)]]
     for k in range(1, LINE // BUCKET):
         b = line + k * BUCKET
-        priority = STATE_PRIORITY[table[b + 1]]
+        priority = STATE_PRIORITY[table[unsigned(b + 1)]]
         if priority < best_priority:
             best = b
             best_priority = priority
-    table[best] = checksum
+    table[unsigned(best)] = checksum
     for j in range(1, BUCKET):
-        table[best + j] = 0
+        table[unsigned(best + j)] = 0
     return best
 
 

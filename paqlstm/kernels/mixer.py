@@ -13,7 +13,7 @@ every machine computes the same result.
 """
 import numpy as np
 
-from ..jit import njit
+from ..jit import njit, unsigned
 
 WEIGHT_LIMIT = (1 << 22) - 1
 DOT_SHIFT = 8
@@ -22,6 +22,7 @@ DOT_SHIFT = 8
 @njit(inline="always")
 def mixer_dot(x, weights, row, n):
     """Stretch-domain output of weight set `row` over the first n inputs, clipped to +-2047."""
+    row = unsigned(row)
     s = np.int32(0)
     for i in range(n):   # int32 throughout (Numba would widen to int64): 8 lanes a vector
         s = np.int32(s + np.int32(x[i] * (weights[row, i] >> DOT_SHIFT)))
@@ -36,6 +37,7 @@ def mixer_dot(x, weights, row, n):
 @njit(inline="always")
 def mixer_train(x, weights, row, n, err):
     """err = (bit << 12) - p, already scaled by the learning rate (fixed point, 1.0 = 16384)."""
+    row = unsigned(row)
     e = np.int32(err)
     for i in range(n):
         w = np.int32(weights[row, i] + (np.int32(x[i] * e) >> 14))

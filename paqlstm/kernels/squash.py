@@ -7,7 +7,7 @@ from 33 anchor points so that every machine builds the very same tables.
 """
 import numpy as np
 
-from ..jit import njit
+from ..jit import njit, unsigned
 
 # round(4096 / (1 + exp(-(i - 16) / 2))) for i in 0..32, i.e. squash at x = (i - 16) * 128.
 # Written out (tests recompute them) so no libm ever decides a table entry.
@@ -50,10 +50,10 @@ def squash(d):
         d = 2047
     if d < -2047:
         d = -2047
-    return SQUASH_TABLE[d + 2048]
+    return SQUASH_TABLE[unsigned(d + 2048)]
 
 
 @njit(inline="always")
 def stretch(p):
     """12-bit probability -> stretch domain, -2047..2047."""
-    return STRETCH_TABLE[p]
+    return STRETCH_TABLE[unsigned(p)]

@@ -8,7 +8,7 @@ reaches its limit, so early updates average and later ones track change.
 """
 import numpy as np
 
-from ..jit import njit
+from ..jit import njit, unsigned
 from .states import initial_probability_22
 
 # 2^16 * 2 / (2n + 3): the learning rate 1/(n + 1.5) as a fixed-point multiplier.
@@ -31,15 +31,17 @@ def new_statemaps(contexts, entries_per_context, from_states=True):
 @njit(inline="always")
 def statemap_p(maps, row, index):
     """12-bit P(1) of entry `index` of map `row`."""
-    return np.int32(maps[row, index] >> np.uint32(20))
+    return np.int32(maps[unsigned(row), unsigned(index)] >> np.uint32(20))
 
 
 @njit(inline="always")
 def statemap_update(maps, row, index, bit, limit):
+    row = unsigned(row)
+    index = unsigned(index)
     v = np.int64(maps[row, index])
     n = v & 1023
     p = v >> 10
-    p += (((np.int64(bit) << 22) - p) * RECIPROCAL[n]) >> 16
+    p += (((np.int64(bit) << 22) - p) * RECIPROCAL[unsigned(n)]) >> 16
     if n < limit:
         n += 1
     maps[row, index] = np.uint32((p << 10) | n)
