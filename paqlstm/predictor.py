@@ -99,6 +99,7 @@ class Model(NamedTuple):
     maps: np.ndarray          # uint32 [N_CTX + 1, 512]: state (last row: match length) -> P(1)
     regs: np.ndarray          # int64 scalars (C0, BITS, ...)
     hashes: np.ndarray        # int64 [N_CTX]: hash of each context, set once per byte
+    next_hashes: np.ndarray   # int64 [2, N_CTX]: hashes for the next nibble, by the bit still to come
     buckets: np.ndarray       # int64 [N_CTX]: bucket of each hashed context for this nibble
     slots: np.ndarray         # int64 [N_CTX]: index in `states` of each context's current state
     inputs: np.ndarray        # int32 [CLASSIC_INPUTS, or N_INPUTS with the LSTM]: stretched predictions
@@ -150,6 +151,7 @@ def new_model(hash_bits, history_bits, lstm=None, blend=0.0):
         maps=new_statemaps(N_CTX + 1, 512),
         regs=regs,
         hashes=np.zeros(N_CTX, dtype=np.int64),
+        next_hashes=np.zeros((2, N_CTX), dtype=np.int64),
         buckets=np.zeros(N_CTX, dtype=np.int64),
         slots=np.zeros(N_CTX, dtype=np.int64),
         inputs=np.zeros(n_inputs, dtype=np.int32),
@@ -168,7 +170,7 @@ def new_model(hash_bits, history_bits, lstm=None, blend=0.0):
         blend_weights=blend_weights,
         lstm=new_lstm(1, 1, 0.0, 0.0) if lstm is None else lstm,
     )
-    _start_byte(model)
+    _start(model)
     return model
 
 
@@ -176,6 +178,13 @@ def new_model(hash_bits, history_bits, lstm=None, blend=0.0):
 BIT_COST = -np.log2(np.stack([1.0 - np.arange(4096) / 4096.0, np.arange(4096) / 4096.0]).clip(1 / 4096))
 COST_FINAL, COST_CLASSIC, COST_LSTM, LSTM_P_SUM, LSTM_P_SQUARES = range(5)
 N_COSTS = 5
+
+
+@njit
+def _start(m):
+    """Buckets for the first nibble of the input: every context still empty."""
+    _context_hashes(m.hashes, 0, 0, 0, 0, 0, 0, 0)
+    _locate_buckets(m, m.hashes)
 
 
 @njit(inline="always")
@@ -195,57 +204,83 @@ def _combine(a, b):
 
 
 @njit(inline="always")
-def _locate_buckets(m):
-    """At a nibble boundary: the bucket of every hashed context for this nibble."""
-    c0 = m.regs[C0]
-    line_mask = m.regs[LINE_MASK]
-    # All lines are requested first so that their cache misses overlap.
+def _locate_buckets(m, hashes):
+    """At a nibble boundary: the bucket of every hashed context, from the nibble's hashes."""
     for i in range(FIRST_HASHED, N_CTX):
-        h = m.hashes[i] if c0 == 1 else _combine(m.hashes[i], c0)
-        m.buckets[i] = h   # the nibble's hash until its bucket is found below
-        prefetch(m.states, bucket_line(DIRECT_LINES, line_mask, h))
-    for i in range(FIRST_HASHED, N_CTX):
-        m.buckets[i] = find_bucket(m.states, DIRECT_LINES, line_mask, m.buckets[i])
+        m.buckets[i] = find_bucket(m.states, DIRECT_LINES, m.regs[LINE_MASK], hashes[i])
 
 
 @njit(inline="always")
-def _start_byte(m):
-    """After a whole byte: new context hashes, match lookup, buckets for the first nibble."""
-    c4 = m.regs[C4]
-    c8 = m.regs[C8]
-    w0 = m.regs[WORD0]
-    w1 = m.regs[WORD1]
-    w2 = m.regs[WORD2]
-    m.hashes[O2] = _combine(c4 & 0xFFFF, 2)
-    m.hashes[O3] = _combine(c4 & 0xFFFFFF, 3)
-    m.hashes[O4] = _combine(c4, 4)
-    m.hashes[O5] = _combine(_combine(c4, c8 & 0xFF), 5)
-    m.hashes[O6] = _combine(_combine(c4, c8 & 0xFFFF), 6)
-    m.hashes[WORD] = _combine(_combine(w0, c4 & 0xFF), 7)
-    m.hashes[WORD_PAIR] = _combine(_combine(w0, w1), 8)
-    m.hashes[WORD_SKIP] = _combine(_combine(w0, w2), 9)
-    m.hashes[WORD_TRIPLE] = _combine(_combine(_combine(w0, w1), w2), 10)
-    m.hashes[O7] = _combine(_combine(c4, c8 & 0xFFFFFF), 11)
+def _request_next_lines(m):
+    """One bit before a nibble boundary the nibble can end two ways: request the bucket
+    lines of both, so their cache misses overlap with coding the last bit."""
+    for k in range(2):
+        for i in range(FIRST_HASHED, N_CTX):
+            prefetch(m.states, bucket_line(DIRECT_LINES, m.regs[LINE_MASK], m.next_hashes[k, i]))
+
+
+@njit(inline="always")
+def _context_hashes(out, c4, c8, w0, w1, w2, above, column):
+    """Hash of every hashed context at the start of a byte, from the bytes and words
+    before it, the byte above it in the previous line and its column."""
+    out[O2] = _combine(c4 & 0xFFFF, 2)
+    out[O3] = _combine(c4 & 0xFFFFFF, 3)
+    out[O4] = _combine(c4, 4)
+    out[O5] = _combine(_combine(c4, c8 & 0xFF), 5)
+    out[O6] = _combine(_combine(c4, c8 & 0xFFFF), 6)
+    out[WORD] = _combine(_combine(w0, c4 & 0xFF), 7)
+    out[WORD_PAIR] = _combine(_combine(w0, w1), 8)
+    out[WORD_SKIP] = _combine(_combine(w0, w2), 9)
+    out[WORD_TRIPLE] = _combine(_combine(_combine(w0, w1), w2), 10)
+    out[O7] = _combine(_combine(c4, c8 & 0xFFFFFF), 11)
     # Line-wrapped text and tables: the byte above in the previous line, with the column.
-    column = m.match_regs[POS] - m.regs[LINE_START]  # POS: bytes coded so far
-    above_pos = m.regs[PREV_LINE_START] + column
-    above = m.history[above_pos & (m.history.size - 1)] if above_pos < m.regs[LINE_START] else 0
-    m.hashes[COLUMN] = _combine(_combine(above, c4 & 0xFF), 12 + min(column, 63))
-    _locate_buckets(m)
+    out[COLUMN] = _combine(_combine(above, c4 & 0xFF), 12 + min(column, 63))
+
+
+@njit(inline="always")
+def _next_words(w0, w1, w2, byte):
+    """Hashes of the current word and the two before it, after `byte`."""
+    lower = byte | 32
+    if 97 <= lower <= 122:
+        return _combine(w0, lower), w1, w2
+    if w0 != 0:
+        return 0, w0, w1
+    return w0, w1, w2
+
+
+@njit(inline="always")
+def _hashes_after(m, byte, out):
+    """The context hashes of the next byte, were the current one to end as `byte`
+    (computed with the model's registers still at the current byte)."""
+    regs = m.regs
+    c4 = regs[C4]
+    w0, w1, w2 = _next_words(regs[WORD0], regs[WORD1], regs[WORD2], byte)
+    coded = m.match_regs[POS] + 1
+    line_start = regs[LINE_START]
+    prev_line_start = regs[PREV_LINE_START]
+    if byte == 10:
+        prev_line_start = line_start
+        line_start = coded
+    column = coded - line_start
+    above_pos = prev_line_start + column
+    if above_pos == coded - 1:
+        above = byte   # not in the history yet
+    elif above_pos < line_start:
+        above = m.history[unsigned(above_pos & (m.history.size - 1))]
+    else:
+        above = 0
+    _context_hashes(out, ((c4 << 8) | byte) & MASK32, ((regs[C8] << 8) | (c4 >> 24)) & MASK32,
+                    w0, w1, w2, above, column)
 
 
 @njit(inline="always")
 def _end_byte(m, byte):
     regs = m.regs
+    for i in range(FIRST_HASHED, N_CTX):
+        m.hashes[i] = m.next_hashes[byte & 1, i]
     regs[C8] = ((regs[C8] << 8) | (regs[C4] >> 24)) & MASK32
     regs[C4] = ((regs[C4] << 8) | byte) & MASK32
-    lower = byte | 32
-    if 97 <= lower <= 122:
-        regs[WORD0] = _combine(regs[WORD0], lower)
-    elif regs[WORD0] != 0:
-        regs[WORD2] = regs[WORD1]
-        regs[WORD1] = regs[WORD0]
-        regs[WORD0] = 0
+    regs[WORD0], regs[WORD1], regs[WORD2] = _next_words(regs[WORD0], regs[WORD1], regs[WORD2], byte)
     match_update_byte(m.match_regs, m.history, m.positions, byte)
     coded = m.match_regs[POS]
     if byte == 10:
@@ -255,7 +290,7 @@ def _end_byte(m, byte):
     if regs[LSTM_ON]:
         lstm_byte_update(m.lstm, byte)
         regs[LSTM_MIXED] = coded >= LSTM_WARMUP
-    _start_byte(m)
+    _locate_buckets(m, m.hashes)
 
 
 @njit(inline="always")
@@ -382,12 +417,21 @@ def update_bit(m, bit):
         regs[C0] = 1
         regs[BITS] = 0
         _end_byte(m, c0 & 0xFF)
-    else:
-        regs[C0] = c0
-        regs[BITS] = bits
-        if bits == 4:
-            _locate_buckets(m)
-            match_prefetch(m.match_regs, m.positions, c0 & 15)
+        return
+    regs[C0] = c0
+    regs[BITS] = bits
+    if bits == 3:
+        for k in range(2):
+            for i in range(FIRST_HASHED, N_CTX):
+                m.next_hashes[k, i] = _combine(m.hashes[i], (c0 << 1) | k)
+        _request_next_lines(m)
+    elif bits == 4:
+        _locate_buckets(m, m.next_hashes[c0 & 1])
+        match_prefetch(m.match_regs, m.positions, c0 & 15)
+    elif bits == 7:
+        for k in range(2):
+            _hashes_after(m, ((c0 << 1) | k) & 0xFF, m.next_hashes[k])
+        _request_next_lines(m)
 
 
 # Without NRT: the block loop allocates nothing, and reference counting of the model's
