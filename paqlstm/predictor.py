@@ -446,18 +446,25 @@ def encode_block(m, coder, data, out, costs, window_offset, window):
     """
     for i in range(data.size):
         byte = data[i]
-        row = (window_offset + i) // window
+        # Summed per byte in registers, then added to the row once.
+        final = classic = lstm = p_sum = p_squares = 0.0
         for j in range(7, -1, -1):
             bit = (byte >> j) & 1
             p = predict_bit(m)
             encode_bit(coder, out, bit, p)
-            costs[row, COST_FINAL] += BIT_COST[bit, p]
-            costs[row, COST_CLASSIC] += BIT_COST[bit, m.probs[P_CLASSIC]]
+            final += BIT_COST[bit, p]
+            classic += BIT_COST[bit, m.probs[P_CLASSIC]]
             p_lstm = m.probs[P_LSTM]
-            costs[row, COST_LSTM] += BIT_COST[bit, p_lstm]
-            costs[row, LSTM_P_SUM] += p_lstm
-            costs[row, LSTM_P_SQUARES] += p_lstm * p_lstm
+            lstm += BIT_COST[bit, p_lstm]
+            p_sum += p_lstm
+            p_squares += p_lstm * p_lstm
             update_bit(m, bit)
+        row = (window_offset + i) // window
+        costs[row, COST_FINAL] += final
+        costs[row, COST_CLASSIC] += classic
+        costs[row, COST_LSTM] += lstm
+        costs[row, LSTM_P_SUM] += p_sum
+        costs[row, LSTM_P_SQUARES] += p_squares
     encode_flush(coder, out)
     return coder[3]
 
