@@ -99,7 +99,7 @@ class Model(NamedTuple):
     maps: np.ndarray          # uint32 [N_CTX + 1, 512]: state (last row: match length) -> P(1)
     regs: np.ndarray          # int64 scalars (C0, BITS, ...)
     hashes: np.ndarray        # int64 [N_CTX]: hash of each context, set once per byte
-    next_hashes: np.ndarray   # int64 [2, N_CTX]: hashes for the next nibble, by the bit still to come
+    next_hashes: np.ndarray   # int64 [2, N_CTX]: hashes for the next byte, by its last bit
     buckets: np.ndarray       # int64 [N_CTX]: bucket of each hashed context for this nibble
     slots: np.ndarray         # int64 [N_CTX]: index in `states` of each context's current state
     inputs: np.ndarray        # int32 [CLASSIC_INPUTS, or N_INPUTS with the LSTM]: stretched predictions
@@ -212,8 +212,10 @@ def _locate_buckets(m, hashes):
 
 @njit(inline="always")
 def _request_next_lines(m):
-    """One bit before a nibble boundary the nibble can end two ways: request the bucket
-    lines of both, so their cache misses overlap with coding the last bit."""
+    """One bit before a byte ends it can end two ways: request the first-nibble bucket
+    lines of both, so their cache misses overlap with coding the last bit. (Half way
+    through a byte the same gains nothing measurable, so there the lines are only
+    requested all together, once the nibble is known.)"""
     for k in range(2):
         for i in range(FIRST_HASHED, N_CTX):
             prefetch(m.states, bucket_line(DIRECT_LINES, m.regs[LINE_MASK], m.next_hashes[k, i]))
@@ -420,13 +422,11 @@ def update_bit(m, bit):
         return
     regs[C0] = c0
     regs[BITS] = bits
-    if bits == 3:
-        for k in range(2):
-            for i in range(FIRST_HASHED, N_CTX):
-                m.next_hashes[k, i] = _combine(m.hashes[i], (c0 << 1) | k)
-        _request_next_lines(m)
-    elif bits == 4:
-        _locate_buckets(m, m.next_hashes[c0 & 1])
+    if bits == 4:
+        for i in range(FIRST_HASHED, N_CTX):
+            m.buckets[i] = _combine(m.hashes[i], c0)   # the nibble's hash until its bucket is found
+            prefetch(m.states, bucket_line(DIRECT_LINES, m.regs[LINE_MASK], m.buckets[i]))
+        _locate_buckets(m, m.buckets)
         match_prefetch(m.match_regs, m.positions, c0 & 15)
     elif bits == 7:
         for k in range(2):
