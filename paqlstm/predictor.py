@@ -39,7 +39,7 @@ from .kernels.lstm import lstm_bit_p, lstm_byte_update, new_lstm
 from .kernels.match import (length_bucket, match_expected_bit, match_prefetch, match_update_byte,
                             new_match_state, LEN, POS)
 from .kernels.mixer import mixer_dot, mixer_train
-from .kernels.prefetch import prefetch
+from .kernels.memory import aligned_zeros, prefetch
 from .kernels.squash import squash, stretch
 from .kernels.statemap import new_statemaps, statemap_p, statemap_update
 from .kernels.states import NEXT_STATE
@@ -147,7 +147,7 @@ def new_model(hash_bits, history_bits, lstm=None, blend=0.0):
     n_sets = N_CLASSIC_SETS + (lstm is not None)
     final_weights[:, :n_sets] = (1 << 16) // n_sets
     model = Model(
-        states=np.zeros((DIRECT_LINES + hash_lines) * LINE, dtype=np.uint8),
+        states=aligned_zeros((DIRECT_LINES + hash_lines) * LINE, np.uint8),
         maps=new_statemaps(N_CTX + 1, 512),
         regs=regs,
         hashes=np.zeros(N_CTX, dtype=np.int64),

@@ -9,7 +9,7 @@ particular byte), and chains of APMs on different contexts average out their noi
 import numpy as np
 
 from ..jit import njit, unsigned
-from .prefetch import prefetch
+from .memory import prefetch
 from .squash import SQUASH_TABLE, stretch
 
 POINTS = 33

@@ -11,7 +11,7 @@ order-n context (boilerplate, XML tags, quotations) are where it pays.
 import numpy as np
 
 from ..jit import njit
-from .prefetch import prefetch
+from .memory import prefetch
 
 MIN_LEN = 6
 MAX_LEN = 65535
