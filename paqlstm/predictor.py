@@ -32,7 +32,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .jit import njit, unsigned
-from .kernels.apm import apm_prefetch, apm_refine, apm_update, new_apm
+from .kernels.apm import POINTS, apm_prefetch, apm_refine, apm_update, new_apm
 from .kernels.coder import decode_bit, decode_init, encode_bit, encode_flush
 from .kernels.contextmap import LINE, bucket_line, find_bucket, nibble_node
 from .kernels.lstm import lstm_bit_p, lstm_byte_update, new_lstm
@@ -81,6 +81,7 @@ BLEND_LR = 2
 # Slots of `probs`: the mixer's output, the classic chain's final P(1), the LSTM's, the learned blend's.
 P_MIXER, P_CLASSIC, P_LSTM, P_BLEND = range(4)
 
+APM_CONTEXTS = 65536    # rows of each APM: order 1 with the partial byte; hashed order 3
 STATEMAP_LIMIT = 1023
 MATCH_MAP_LIMIT = 1023
 # Layer-1 learning rate (16384 = 1.0): MIXER_LR + LR_DECAY * LR_HALF / (LR_HALF + bytes seen),
@@ -122,7 +123,7 @@ class Model(NamedTuple):
 def model_memory(hash_bits, history_bits):
     """Bytes the model's arrays take for the given table sizes."""
     return ((DIRECT_LINES << 6) + (1 << hash_bits) + (1 << history_bits)
-            + 4 * (1 << (history_bits - 2)) + 2 * 65536 * 33 * 2 + (1 << 20))
+            + 4 * (1 << (history_bits - 2)) + 2 * APM_CONTEXTS * POINTS * 2 + (1 << 20))
 
 
 def new_model(hash_bits, history_bits, lstm=None, blend=0.0):
@@ -159,8 +160,8 @@ def new_model(hash_bits, history_bits, lstm=None, blend=0.0):
         set_rows=np.zeros(N_SETS, dtype=np.int64),
         set_out=np.zeros(N_SETS, dtype=np.int32),
         final_weights=final_weights,
-        apm1=new_apm(65536),
-        apm2=new_apm(65536),
+        apm1=new_apm(APM_CONTEXTS),
+        apm2=new_apm(APM_CONTEXTS),
         apm_slots=np.zeros(2, dtype=np.int64),
         probs=np.full(4, 2048, dtype=np.int64),
         history=np.zeros(1 << history_bits, dtype=np.uint8),
@@ -298,7 +299,7 @@ def _end_byte(m, byte):
 @njit(inline="always")
 def _apm_contexts(c0, c4):
     """Rows of the order-1 and the hashed order-3 APM."""
-    return c0 | ((c4 & 0xFF) << 8), _combine(c4 & 0xFFFFFF, c0) & 0xFFFF
+    return c0 | ((c4 & 0xFF) << 8), _combine(c4 & 0xFFFFFF, c0) & (APM_CONTEXTS - 1)
 
 
 @njit(inline="always")
