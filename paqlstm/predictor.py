@@ -100,7 +100,6 @@ class Model(NamedTuple):
     maps: np.ndarray          # uint32 [N_CTX + 1, 512]: state (last row: match length) -> P(1)
     regs: np.ndarray          # int64 scalars (C0, BITS, ...)
     hashes: np.ndarray        # int64 [N_CTX]: hash of each context, set once per byte
-    next_hashes: np.ndarray   # int64 [2, N_CTX]: hashes for the next byte, by its last bit
     buckets: np.ndarray       # int64 [N_CTX]: bucket of each hashed context for this nibble
     slots: np.ndarray         # int64 [N_CTX]: index in `states` of each context's current state
     inputs: np.ndarray        # int32 [CLASSIC_INPUTS, or N_INPUTS with the LSTM]: stretched predictions
@@ -152,7 +151,6 @@ def new_model(hash_bits, history_bits, lstm=None, blend=0.0):
         maps=new_statemaps(N_CTX + 1, 512),
         regs=regs,
         hashes=np.zeros(N_CTX, dtype=np.int64),
-        next_hashes=np.zeros((2, N_CTX), dtype=np.int64),
         buckets=np.zeros(N_CTX, dtype=np.int64),
         slots=np.zeros(N_CTX, dtype=np.int64),
         inputs=np.zeros(n_inputs, dtype=np.int32),
@@ -212,14 +210,11 @@ def _locate_buckets(m, hashes):
 
 
 @njit(inline="always")
-def _request_next_lines(m):
-    """One bit before a byte ends it can end two ways: request the first-nibble bucket
-    lines of both, so their cache misses overlap with coding the last bit. (Half way
-    through a byte the same gains nothing measurable, so there the lines are only
-    requested all together, once the nibble is known.)"""
-    for k in range(2):
-        for i in range(FIRST_HASHED, N_CTX):
-            prefetch(m.states, bucket_line(DIRECT_LINES, m.regs[LINE_MASK], m.next_hashes[k, i]))
+def _request_lines(m, hashes):
+    """Request the bucket lines of a nibble's context hashes, all before any is read, so
+    that their cache misses overlap each other and the training of the bit."""
+    for i in range(FIRST_HASHED, N_CTX):
+        prefetch(m.states, bucket_line(DIRECT_LINES, m.regs[LINE_MASK], hashes[i]))
 
 
 @njit(inline="always")
@@ -253,7 +248,7 @@ def _next_words(w0, w1, w2, byte):
 
 @njit(inline="always")
 def _hashes_after(m, byte, out):
-    """The context hashes of the next byte, were the current one to end as `byte`
+    """The context hashes of the next byte once the current one ends as `byte`
     (computed with the model's registers still at the current byte)."""
     regs = m.regs
     c4 = regs[C4]
@@ -279,8 +274,6 @@ def _hashes_after(m, byte, out):
 @njit(inline="always")
 def _end_byte(m, byte):
     regs = m.regs
-    for i in range(FIRST_HASHED, N_CTX):
-        m.hashes[i] = m.next_hashes[byte & 1, i]
     regs[C8] = ((regs[C8] << 8) | (regs[C4] >> 24)) & MASK32
     regs[C4] = ((regs[C4] << 8) | byte) & MASK32
     regs[WORD0], regs[WORD1], regs[WORD2] = _next_words(regs[WORD0], regs[WORD1], regs[WORD2], byte)
@@ -385,11 +378,20 @@ def update_bit(m, bit):
     """Train every component on the coded bit and advance the contexts."""
     regs = m.regs
     c0 = regs[C0]
-    # The next bit's APM rows are known now: request them before the training below.
+    # The next bit's contexts are known now: request their table rows before the
+    # training below, and at a nibble boundary compute the new hashes (into m.buckets
+    # until the buckets are found at the end; at a byte's end the next byte's hashes).
+    next_c0 = (c0 << 1) | bit
     if regs[BITS] == 7:
-        next_rows = _apm_contexts(1, ((regs[C4] << 8) | ((c0 << 1) & 0xFF) | bit) & MASK32)
+        _hashes_after(m, next_c0 & 0xFF, m.hashes)
+        _request_lines(m, m.hashes)
+        next_rows = _apm_contexts(1, ((regs[C4] << 8) | (next_c0 & 0xFF)) & MASK32)
     else:
-        next_rows = _apm_contexts((c0 << 1) | bit, regs[C4])
+        if regs[BITS] == 3:
+            for i in range(FIRST_HASHED, N_CTX):
+                m.buckets[i] = _combine(m.hashes[i], next_c0)
+            _request_lines(m, m.buckets)
+        next_rows = _apm_contexts(next_c0, regs[C4])
     apm_prefetch(m.apm1, next_rows[0])
     apm_prefetch(m.apm2, next_rows[1])
 
@@ -424,15 +426,8 @@ def update_bit(m, bit):
     regs[C0] = c0
     regs[BITS] = bits
     if bits == 4:
-        for i in range(FIRST_HASHED, N_CTX):
-            m.buckets[i] = _combine(m.hashes[i], c0)   # the nibble's hash until its bucket is found
-            prefetch(m.states, bucket_line(DIRECT_LINES, m.regs[LINE_MASK], m.buckets[i]))
         _locate_buckets(m, m.buckets)
         match_prefetch(m.match_regs, m.positions, c0 & 15)
-    elif bits == 7:
-        for k in range(2):
-            _hashes_after(m, ((c0 << 1) | k) & 0xFF, m.next_hashes[k])
-        _request_next_lines(m)
 
 
 # Without NRT: the block loop allocates nothing, and reference counting of the model's
