@@ -20,7 +20,7 @@ from .engine import CHUNK_SIZE, MAX_CHUNK_SIZE, Decoder, Encoder, Settings, max_
 from .errors import PaqlstmError
 
 MAGIC = b"PQLS"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2   # changes whenever the model predicts differently: a decoder must replay it exactly
 
 _PREFIX = struct.Struct("<4sBH")      # magic, format version, settings length
 _CRC = struct.Struct("<I")

@@ -228,7 +228,7 @@ def _forge(rng, sample):
         header_end = next(end for start, end, name in sample.regions if name == "header")
         good = json.loads(sample.archive[7:header_end - 4])
         body = rng.choice(_settings_bodies(good) + [rng.randbytes(rng.randrange(1, 40))])
-        head = b"PQLS\x01" + struct.pack("<H", len(body)) + body
+        head = sample.archive[:5] + struct.pack("<H", len(body)) + body   # magic and version kept
         return bytes(head + struct.pack("<I", zlib.crc32(head)) + archive[header_end:]), \
             f"settings {body[:40]!r}{'...' if len(body) > 40 else ''}", "header"
     if choice == 1:  # a chunk's raw or compressed length
@@ -290,7 +290,7 @@ def _mutate(rng, kind, sample, corpus):
         cut = rng.randrange(n)
         return archive[:cut], f"first {cut} of {n} bytes", ""
     if kind == "append":
-        extra = rng.choice([b"\x00", b"P", b"PQ", b"PQLS", b"PQLS\x01", rng.randbytes(rng.randrange(1, 64)),
+        extra = rng.choice([b"\x00", b"P", b"PQ", b"PQLS", archive[:5], rng.randbytes(rng.randrange(1, 64)),
                             archive[:rng.randrange(1, n)]])  # a whole copy would be a valid second archive
         return archive + extra, f"{len(extra)} bytes appended ({extra[:8]!r})", "after-end"
     if kind == "insert":

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from paqlstm import container
-from paqlstm.container import ArchiveCompressor, ArchiveDecompressor, ArchiveReader
+from paqlstm.container import FORMAT_VERSION, ArchiveCompressor, ArchiveDecompressor, ArchiveReader
 from paqlstm.engine import MAX_CHUNK_SIZE, Settings
 from paqlstm.errors import PaqlstmError
 
@@ -87,7 +87,7 @@ def test_round_trip_text(text):
 def test_empty_archive_is_header_end_marker_and_trailer():
     archive = pack(b"")
     settings = json.dumps(Settings(level=LEVEL).to_dict(), separators=(",", ":"), sort_keys=True).encode()
-    head = b"PQLS\x01" + struct.pack("<H", len(settings)) + settings
+    head = b"PQLS" + bytes([FORMAT_VERSION]) + struct.pack("<H", len(settings)) + settings
     trailer = struct.pack("<QI", 0, 0)
     assert archive == (head + struct.pack("<I", zlib.crc32(head)) + bytes(8)
                        + trailer + struct.pack("<I", zlib.crc32(trailer)))
@@ -205,8 +205,8 @@ def test_foreign_and_empty_inputs():
 
 def test_unknown_version():
     archive = bytearray(pack(b"abc"))
-    archive[4] = 2
-    with pytest.raises(PaqlstmError, match="unsupported archive format version 2"):
+    archive[4] = 1   # the model before version 2's: its archives cannot be replayed
+    with pytest.raises(PaqlstmError, match="unsupported archive format version 1"):
         unpack(bytes(archive))
 
 
@@ -226,7 +226,7 @@ def test_header_corruption():
 
 def test_valid_checksum_but_unknown_settings():
     body = b'{"level":1,"turbo":true}'
-    head = b"PQLS\x01" + struct.pack("<H", len(body)) + body
+    head = b"PQLS" + bytes([FORMAT_VERSION]) + struct.pack("<H", len(body)) + body
     with pytest.raises(PaqlstmError, match="settings"):
         unpack(head + struct.pack("<I", zlib.crc32(head)))
 
