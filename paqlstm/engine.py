@@ -21,7 +21,7 @@ from .predictor import (COST_CLASSIC, COST_FINAL, COST_LSTM, LSTM_P_SQUARES, LST
 # level -> (log2 bytes of hashed context buckets, log2 bytes of match history).
 # Level 9 keeps level 8's 256 MB of buckets: 512 MB saved 0.2 % on dickens but coded
 # about 15 % slower, random reads that far apart missing the address-translation
-# caches (docs/TUNING.md, "Table size and memory latency").
+# caches (docs/TUNING.md, "Fewer instructions, fewer cache lines").
 LEVEL_TABLE_BITS = {
     1: (21, 20), 2: (22, 21), 3: (23, 22), 4: (24, 23), 5: (25, 24),
     6: (26, 24), 7: (27, 25), 8: (28, 25), 9: (28, 26),

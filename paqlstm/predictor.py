@@ -182,7 +182,7 @@ N_COSTS = 5
 @njit
 def _start(m):
     """Buckets for the first nibble of the input: every context still empty."""
-    _context_hashes(m.hashes, 0, 0, 0, 0, 0, 0, 0)
+    _context_hashes(m, 0)
     _locate_buckets(m, m.hashes)
 
 
@@ -218,9 +218,35 @@ def _request_lines(m, hashes):
 
 
 @njit(inline="always")
-def _context_hashes(out, c4, c8, w0, w1, w2, above, column):
-    """Hash of every hashed context at the start of a byte, from the bytes and words
-    before it, the byte above it in the previous line and its column."""
+def _advance_context(m, byte):
+    """Move the registers that only the context hashes read (the last bytes, the words,
+    the line starts) past `byte`, as soon as the bit that ends it is known."""
+    regs = m.regs
+    regs[C8] = ((regs[C8] << 8) | (regs[C4] >> 24)) & MASK32
+    regs[C4] = ((regs[C4] << 8) | byte) & MASK32
+    lower = byte | 32
+    if 97 <= lower <= 122:
+        regs[WORD0] = _combine(regs[WORD0], lower)
+    elif regs[WORD0] != 0:
+        regs[WORD2] = regs[WORD1]
+        regs[WORD1] = regs[WORD0]
+        regs[WORD0] = 0
+    if byte == 10:
+        regs[PREV_LINE_START] = regs[LINE_START]
+        regs[LINE_START] = m.match_regs[POS] + 1
+
+
+@njit(inline="always")
+def _context_hashes(m, coded):
+    """Hash of every hashed context at the start of byte number `coded`, from the
+    registers already past the byte before it (which the history may not hold yet)."""
+    regs = m.regs
+    c4 = regs[C4]
+    c8 = regs[C8]
+    w0 = regs[WORD0]
+    w1 = regs[WORD1]
+    w2 = regs[WORD2]
+    out = m.hashes
     out[O2] = _combine(c4 & 0xFFFF, 2)
     out[O3] = _combine(c4 & 0xFFFFFF, 3)
     out[O4] = _combine(c4, 4)
@@ -232,56 +258,23 @@ def _context_hashes(out, c4, c8, w0, w1, w2, above, column):
     out[WORD_TRIPLE] = _combine(_combine(_combine(w0, w1), w2), 10)
     out[O7] = _combine(_combine(c4, c8 & 0xFFFFFF), 11)
     # Line-wrapped text and tables: the byte above in the previous line, with the column.
+    column = coded - regs[LINE_START]
+    above_pos = regs[PREV_LINE_START] + column
+    if above_pos == coded - 1:
+        above = c4 & 0xFF   # the last byte, not in the history yet
+    elif above_pos < regs[LINE_START]:
+        above = m.history[unsigned(above_pos & (m.history.size - 1))]
+    else:
+        above = 0
     out[COLUMN] = _combine(_combine(above, c4 & 0xFF), 12 + min(column, 63))
 
 
 @njit(inline="always")
-def _next_words(w0, w1, w2, byte):
-    """Hashes of the current word and the two before it, after `byte`."""
-    lower = byte | 32
-    if 97 <= lower <= 122:
-        return _combine(w0, lower), w1, w2
-    if w0 != 0:
-        return 0, w0, w1
-    return w0, w1, w2
-
-
-@njit(inline="always")
-def _hashes_after(m, byte, out):
-    """The context hashes of the next byte once the current one ends as `byte`
-    (computed with the model's registers still at the current byte)."""
-    regs = m.regs
-    c4 = regs[C4]
-    w0, w1, w2 = _next_words(regs[WORD0], regs[WORD1], regs[WORD2], byte)
-    coded = m.match_regs[POS] + 1
-    line_start = regs[LINE_START]
-    prev_line_start = regs[PREV_LINE_START]
-    if byte == 10:
-        prev_line_start = line_start
-        line_start = coded
-    column = coded - line_start
-    above_pos = prev_line_start + column
-    if above_pos == coded - 1:
-        above = byte   # not in the history yet
-    elif above_pos < line_start:
-        above = m.history[unsigned(above_pos & (m.history.size - 1))]
-    else:
-        above = 0
-    _context_hashes(out, ((c4 << 8) | byte) & MASK32, ((regs[C8] << 8) | (c4 >> 24)) & MASK32,
-                    w0, w1, w2, above, column)
-
-
-@njit(inline="always")
 def _end_byte(m, byte):
+    """After the byte's last bit has trained the model (its contexts already moved on)."""
     regs = m.regs
-    regs[C8] = ((regs[C8] << 8) | (regs[C4] >> 24)) & MASK32
-    regs[C4] = ((regs[C4] << 8) | byte) & MASK32
-    regs[WORD0], regs[WORD1], regs[WORD2] = _next_words(regs[WORD0], regs[WORD1], regs[WORD2], byte)
     match_update_byte(m.match_regs, m.history, m.positions, byte)
     coded = m.match_regs[POS]
-    if byte == 10:
-        regs[PREV_LINE_START] = regs[LINE_START]
-        regs[LINE_START] = coded
     regs[MIXER_RATE] = MIXER_LR + (LR_DECAY * LR_HALF) // (LR_HALF + coded)
     if regs[LSTM_ON]:
         lstm_byte_update(m.lstm, byte)
@@ -382,12 +375,14 @@ def update_bit(m, bit):
     # training below, and at a nibble boundary compute the new hashes (into m.buckets
     # until the buckets are found at the end; at a byte's end the next byte's hashes).
     next_c0 = (c0 << 1) | bit
-    if regs[BITS] == 7:
-        _hashes_after(m, next_c0 & 0xFF, m.hashes)
+    next_bits = regs[BITS] + 1
+    if next_bits == 8:
+        _advance_context(m, next_c0 & 0xFF)
+        _context_hashes(m, m.match_regs[POS] + 1)
         _request_lines(m, m.hashes)
-        next_rows = _apm_contexts(1, ((regs[C4] << 8) | (next_c0 & 0xFF)) & MASK32)
+        next_rows = _apm_contexts(1, regs[C4])
     else:
-        if regs[BITS] == 3:
+        if next_bits == 4:
             for i in range(FIRST_HASHED, N_CTX):
                 m.buckets[i] = _combine(m.hashes[i], next_c0)
             _request_lines(m, m.buckets)
@@ -416,18 +411,16 @@ def update_bit(m, bit):
         lb = length_bucket(m.match_regs[LEN])
         statemap_update(m.maps, N_CTX, lb * 2 + expected, bit, MATCH_MAP_LIMIT)
 
-    c0 = (c0 << 1) | bit
-    bits = regs[BITS] + 1
-    if bits == 8:
+    if next_bits == 8:
         regs[C0] = 1
         regs[BITS] = 0
-        _end_byte(m, c0 & 0xFF)
+        _end_byte(m, next_c0 & 0xFF)
         return
-    regs[C0] = c0
-    regs[BITS] = bits
-    if bits == 4:
+    regs[C0] = next_c0
+    regs[BITS] = next_bits
+    if next_bits == 4:
         _locate_buckets(m, m.buckets)
-        match_prefetch(m.match_regs, m.positions, c0 & 15)
+        match_prefetch(m.match_regs, m.positions, next_c0 & 15)
 
 
 # Without NRT: the block loop allocates nothing, and reference counting of the model's

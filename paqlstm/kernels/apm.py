@@ -3,9 +3,10 @@
 For each context an APM holds 32 probabilities at evenly spaced points of the stretch
 domain (-2048, -1920, ..., 1920: one 64-byte cache line per context; inputs above
 the last point are taken as just below it); the input probability is stretched,
-placed between two points and the output interpolated between them. The nearer point then moves toward the coded bit. It
-corrects what the mixer gets systematically wrong in a given context (say, after a
-particular byte), and chains of APMs on different contexts average out their noise.
+placed between two points and the output interpolated between them. The nearer
+point then moves toward the coded bit. It corrects what the mixer gets
+systematically wrong in a given context (say, after a particular byte), and chains
+of APMs on different contexts average out their noise.
 """
 import numpy as np
 
