@@ -75,8 +75,8 @@ N_REGS = 15
 # The LSTM trains from the first byte but joins the mixer only after this many bytes
 # (about neutral on dickens 1 KB-1 MB: docs/TUNING.md, "Hybrid").
 LSTM_WARMUP = 1 << 13
-BLEND_ONE = 1 << 16      # BLEND register: fixed LSTM weight in 16-bit fixed point, or LEARNED_BLEND
-LEARNED_BLEND = -1
+BLEND_ONE = 1 << 16      # BLEND register: fixed LSTM weight in 16-bit fixed point, or BLEND_IS_LEARNED
+BLEND_IS_LEARNED = -1
 BLEND_LR = 2
 # Slots of `probs`: the mixer's output, the classic chain's final P(1), the LSTM's, the learned blend's.
 P_MIXER, P_CLASSIC, P_LSTM, P_BLEND = range(4)
@@ -137,7 +137,7 @@ def new_model(hash_bits, history_bits, lstm=None, blend=0.0):
     regs[LINE_MASK] = hash_lines - 1
     regs[MIXER_RATE] = MIXER_LR + LR_DECAY
     regs[LSTM_ON] = lstm is not None
-    regs[BLEND] = LEARNED_BLEND if blend is None else round(blend * BLEND_ONE)
+    regs[BLEND] = BLEND_IS_LEARNED if blend is None else round(blend * BLEND_ONE)
     blend_weights = np.zeros((256, 3), dtype=np.int32)
     blend_weights[:, 0] = (1 << 16) * 4 // 5     # start at the plan's (4 classic + LSTM) / 5
     blend_weights[:, 1] = (1 << 16) // 5
@@ -355,7 +355,7 @@ def predict_bit(m):
 def _blend(m, classic, p_lstm, c0):
     """The final P(1): the classic chain's and the LSTM's, by fixed or learned weight."""
     weight = m.regs[BLEND]
-    if weight == LEARNED_BLEND:
+    if weight == BLEND_IS_LEARNED:
         m.blend_inputs[0] = stretch(classic)
         m.blend_inputs[1] = stretch(p_lstm)
         m.blend_inputs[2] = 256
@@ -393,7 +393,7 @@ def update_bit(m, bit):
     apm_update(m.apm1, m.apm_slots[0], bit, APM_RATE)
     apm_update(m.apm2, m.apm_slots[1], bit, APM_RATE)
 
-    if regs[LSTM_MIXED] and regs[BLEND] == LEARNED_BLEND:
+    if regs[LSTM_MIXED] and regs[BLEND] == BLEND_IS_LEARNED:
         mixer_train(m.blend_inputs, m.blend_weights, c0, 3, ((bit << 12) - m.probs[P_BLEND]) * BLEND_LR)
     n_sets = N_CLASSIC_SETS + regs[LSTM_MIXED]
     mixer_train(m.set_out, m.final_weights, c0, n_sets, ((bit << 12) - m.probs[P_MIXER]) * FINAL_LR)

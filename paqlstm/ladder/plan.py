@@ -6,11 +6,11 @@ import itertools
 import re
 from dataclasses import dataclass, field
 
+from ..engine import LEARNED_BLEND
+
 DEFAULT_RUNGS = "1K,100K,10M"
 SIZE_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
 BASELINE = "baseline"
-
-LEARNED_BLEND = "learn"
 
 
 def _blend(text):
