@@ -13,10 +13,10 @@ import time
 import numpy as np
 
 from .errors import PaqlstmError
-from .kernels import lstm as lstm_kernel
-from .kernels.coder import new_coder_state
-from .predictor import (COST_CLASSIC, COST_FINAL, COST_LSTM, LSTM_P_SQUARES, LSTM_P_SUM, N_COSTS,
-                        decode_block, encode_block, model_memory, new_model)
+from .blocks import COST_CLASSIC, COST_FINAL, COST_LSTM, LSTM_P_SQUARES, LSTM_P_SUM, N_COSTS, decode_block, encode_block
+from .models import byte_lstm as lstm_kernel
+from .predictor import byte_lstm_network, model_memory, new_predictor
+from .primitives.coder import new_coder_state
 
 # level -> (log2 bytes of hashed context buckets, log2 bytes of match history).
 # Level 9 keeps level 8's 256 MB of buckets: 512 MB saved 0.2 % on dickens but coded
@@ -39,7 +39,7 @@ def max_payload_size(raw_length):
 
 def level_memory(level):
     """Bytes of model memory a level uses (an upper bound; pages untouched stay free)."""
-    return model_memory(*LEVEL_TABLE_BITS[level])
+    return Settings(level=level).memory()
 
 
 # LSTM options: valid ranges (the blend is a weight 0..1 or LEARNED_BLEND).
@@ -126,7 +126,12 @@ class Settings:
 
     def memory(self):
         """Bytes of model memory these settings use."""
-        return model_memory(self.hash_bits, self.history_bits) + self.lstm_memory()
+        return model_memory(self)
+
+    @property
+    def blend_weight(self):
+        """The LSTM's fixed blend weight, or None when the blend is learned."""
+        return None if self.blend == LEARNED_BLEND else self.blend
 
     def lstm_memory(self):
         """Bytes the LSTM's arrays take (0 when it is off)."""
@@ -163,15 +168,6 @@ def _read_only(buffer):
     return array
 
 
-def _new_model(settings):
-    if not settings.lstm:
-        return new_model(settings.hash_bits, settings.history_bits)
-    lstm = lstm_kernel.new_lstm(settings.lstm_cells, settings.lstm_horizon, settings.lstm_lr,
-                                settings.lstm_clip, layers=settings.lstm_layers)
-    blend = None if settings.blend == LEARNED_BLEND else settings.blend
-    return new_model(settings.hash_bits, settings.history_bits, lstm, blend)
-
-
 class Encoder:
     """Compresses successive chunks with one model carried across them.
 
@@ -181,7 +177,7 @@ class Encoder:
 
     def __init__(self, settings):
         self.settings = settings
-        self.model = _new_model(settings)
+        self.model = new_predictor(settings)
         self.position = 0
         self.costs = np.zeros((0, N_COSTS))   # one row per window begun
         self.lstm_norm_start = self._lstm_norm()
@@ -200,7 +196,7 @@ class Encoder:
         return out[:written].tobytes()
 
     def _lstm_norm(self):
-        return lstm_kernel.lstm_weight_norm(self.model.lstm) if self.settings.lstm else None
+        return lstm_kernel.lstm_weight_norm(byte_lstm_network(self.model)) if self.settings.lstm else None
 
     def stats(self):
         """Diagnostics of what was coded so far, as a JSON-ready dict."""
@@ -218,7 +214,7 @@ class Encoder:
             bits = 8 * max(self.position, 1)
             mean = self.costs[:, LSTM_P_SUM].sum() / bits
             variance = max(0.0, self.costs[:, LSTM_P_SQUARES].sum() / bits - mean * mean)
-            regs = self.model.lstm.regs
+            regs = byte_lstm_network(self.model).regs
             result["lstm"] = {
                 "bpb": bpb(COST_LSTM),
                 "pred_mean": mean / 4096, "pred_std": math.sqrt(variance) / 4096,
@@ -248,7 +244,7 @@ class Decoder:
 
     def __init__(self, settings):
         self.settings = settings
-        self.model = _new_model(settings)
+        self.model = new_predictor(settings)
 
     def decode_chunk(self, payload, raw_length):
         if not 0 <= raw_length <= MAX_CHUNK_SIZE:

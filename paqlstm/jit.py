@@ -26,12 +26,17 @@ def _writable(path):
     return os.access(path, os.W_OK)
 
 
+COMPILED_MODULES = ("jit.py", "predictor.py", "blocks.py", "sse.py")
+COMPILED_PACKAGES = ("primitives", "contexts", "models", "mixers")
+
+
 def _sources_hash(package_dir):
-    """Hash of every module that holds compiled code (this one, the predictor, the kernels)."""
+    """Hash of every module that holds compiled code."""
     digest = hashlib.sha256()
-    paths = [os.path.join(package_dir, name) for name in ("jit.py", "predictor.py")]
-    kernels = os.path.join(package_dir, "kernels")
-    paths += sorted(os.path.join(kernels, name) for name in os.listdir(kernels) if name.endswith(".py"))
+    paths = [os.path.join(package_dir, name) for name in COMPILED_MODULES]
+    for folder in COMPILED_PACKAGES:
+        folder = os.path.join(package_dir, folder)
+        paths += sorted(os.path.join(folder, name) for name in os.listdir(folder) if name.endswith(".py"))
     for path in paths:
         with open(path, "rb") as source:
             digest.update(source.read())

@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from paqlstm.kernels.lstm import (DEFAULT_CELLS, DEFAULT_CLIP, DEFAULT_HORIZON, DEFAULT_LAYERS,
+from paqlstm.models.byte_lstm import (DEFAULT_CELLS, DEFAULT_CLIP, DEFAULT_HORIZON, DEFAULT_LAYERS,
                                   DEFAULT_LR, lstm_memory, lstm_predict_bytes, lstm_weight_norm,
                                   new_lstm, UPDATES)
 

@@ -14,7 +14,7 @@ import time
 import numba
 import numpy as np
 
-from paqlstm.kernels.memory import aligned_zeros, prefetch
+from paqlstm.primitives.memory import aligned_zeros, prefetch
 
 
 @numba.njit

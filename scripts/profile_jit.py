@@ -27,10 +27,10 @@ SYMBOL = "encode_block"
 
 def dump_encoder(out_dir):
     """Machine code and address of the compiled encode_block, read from this process's memory."""
-    from paqlstm import predictor
-    library = predictor.encode_block.overloads[predictor.encode_block.signatures[0]].library
+    from paqlstm import blocks
+    library = blocks.encode_block.overloads[blocks.encode_block.signatures[0]].library
     address = next(library.get_pointer_to_function(f.name) for f in library._final_module.functions
-                   if f.name.startswith("_ZN7paqlstm9predictor12encode_block") and not f.is_declaration)
+                   if f.name.startswith("_ZN7paqlstm6blocks12encode_block") and not f.is_declaration)
     code = b""
     with open("/proc/self/mem", "rb") as memory:
         for offset in range(0, 1 << 20, 4096):   # up to the end of its mapping

@@ -82,14 +82,14 @@ def test_header_settings_are_strict_and_errors_short():
 def test_any_bytes_like_chunk_uses_one_compiled_kernel():
     """bytes, bytearray and memoryview chunks must not compile the block coders twice:
     a second compilation mid-stream costs seconds and memory (and was seen on stdin)."""
-    from paqlstm import predictor
+    from paqlstm import blocks
     enc, dec = Encoder(Settings(level=1)), Decoder(Settings(level=1))
     first = b"bytes " * 20
     packed_first = enc.encode_chunk(first)
     assert dec.decode_chunk(packed_first, len(first)) == first
-    compiled = len(predictor.encode_block.signatures), len(predictor.decode_block.signatures)
+    compiled = len(blocks.encode_block.signatures), len(blocks.decode_block.signatures)
     for kind in (bytearray, memoryview):
         piece = kind(b"another kind of buffer " * 5)
         packed = enc.encode_chunk(piece)
         assert dec.decode_chunk(kind(packed), len(piece)) == bytes(piece)
-    assert (len(predictor.encode_block.signatures), len(predictor.decode_block.signatures)) == compiled
+    assert (len(blocks.encode_block.signatures), len(blocks.decode_block.signatures)) == compiled

@@ -20,10 +20,11 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 import paqlstm
 from paqlstm import container
 from paqlstm.container import ArchiveCompressor, ArchiveDecompressor
-from paqlstm.engine import MAX_CHUNK_SIZE, Settings, _new_model
+from paqlstm.engine import MAX_CHUNK_SIZE, Settings
+from paqlstm.predictor import new_predictor
 from paqlstm.errors import PaqlstmError
-from paqlstm.kernels.coder import new_coder_state
-from paqlstm.predictor import decode_block
+from paqlstm.primitives.coder import new_coder_state
+from paqlstm.blocks import decode_block
 
 _SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "fuzz_archives.py"
 _spec = importlib.util.spec_from_file_location("fuzz_archives", _SCRIPT)
@@ -160,7 +161,7 @@ def test_decoder_never_reads_past_its_input(corpus):
             memory[:keep] = payload[:keep]
             memory.flags.writeable = False  # read-only, as Decoder passes it: no second compilation
             out = np.zeros(raw_length, dtype=np.uint8)
-            consumed = decode_block(_new_model(decompressor.settings), new_coder_state(), memory[:keep], out)
+            consumed = decode_block(new_predictor(decompressor.settings), new_coder_state(), memory[:keep], out)
             results.add((consumed, out.tobytes()))
         assert len(results) == 1
         assert next(iter(results))[0] > keep  # ran out: reported as corrupt, not a read past the end

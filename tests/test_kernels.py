@@ -5,9 +5,9 @@ import os
 import numpy as np
 import pytest
 
-from paqlstm.kernels.coder import decode_bit, decode_init, encode_bit, encode_flush, new_coder_state
-from paqlstm.kernels.squash import SQUASH_ANCHORS, SQUASH_TABLE, STRETCH_TABLE
-from paqlstm.kernels.states import NEXT_STATE, NUM_STATES, STATE_COUNTS
+from paqlstm.primitives.coder import decode_bit, decode_init, encode_bit, encode_flush, new_coder_state
+from paqlstm.primitives.squash import SQUASH_ANCHORS, SQUASH_TABLE, STRETCH_TABLE
+from paqlstm.primitives.states import NEXT_STATE, NUM_STATES, STATE_COUNTS
 from paqlstm.jit import njit
 
 
@@ -100,7 +100,7 @@ def test_compiled_code_cache_is_keyed_by_every_compiled_source(tmp_path):
     package = tmp_path / "paqlstm"
     shutil.copytree(os.path.dirname(jit.__file__), package, ignore=shutil.ignore_patterns("__pycache__"))
     before = jit._sources_hash(str(package))
-    (package / "kernels" / "mixer.py").write_text((package / "kernels" / "mixer.py").read_text() + "\n# edit\n")
+    (package / "models" / "match.py").write_text((package / "models" / "match.py").read_text() + "\n# edit\n")
     edited = jit._sources_hash(str(package))
     assert edited != before
     (package / "cli.py").write_text("# no compiled code here\n")
@@ -116,9 +116,12 @@ def test_mixer_arithmetic_fits_int32():
     """mixer_train multiplies input by error and mixer_dot sums inputs times shifted
     weights, both in int32: the largest values must stay below 2^31 (a faster learning
     rate, more inputs or a wider weight range would silently wrap)."""
-    from paqlstm.kernels.mixer import DOT_SHIFT, WEIGHT_LIMIT
-    from paqlstm.kernels.squash import STRETCH_TABLE
-    from paqlstm.predictor import BLEND_LR, FINAL_LR, LINEAR_SHIFT, LR_DECAY, MIXER_LR, N_INPUTS
+    from paqlstm.primitives.mixing import DOT_SHIFT, WEIGHT_LIMIT
+    from paqlstm.primitives.squash import STRETCH_TABLE
+    from paqlstm.mixers.blend import BLEND_LR
+    from paqlstm.mixers.network import FINAL_LR, LR_DECAY, MIXER_LR
+    from paqlstm.models.byte_lstm import LINEAR_SHIFT
+    from paqlstm.predictor import MAX_INPUTS as N_INPUTS
     largest_input = max(int(np.abs(STRETCH_TABLE).max()), 2048 >> LINEAR_SHIFT, 256)
     largest_error = 4095 * max(MIXER_LR + LR_DECAY, FINAL_LR, BLEND_LR)
     assert largest_input * largest_error < 2 ** 31
@@ -126,7 +129,7 @@ def test_mixer_arithmetic_fits_int32():
 
 
 def test_mixer_int32_matches_int64_arithmetic():
-    from paqlstm.kernels.mixer import DOT_SHIFT, WEIGHT_LIMIT, mixer_dot, mixer_train
+    from paqlstm.primitives.mixing import DOT_SHIFT, WEIGHT_LIMIT, mixer_dot, mixer_train
 
     @njit
     def step(x, weights, err):

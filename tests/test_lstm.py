@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from paqlstm.jit import njit
-from paqlstm.kernels.lstm import (GRAD, PARAM, POS, SPARSE_P, STEPS, UPDATES, _backward, _forward,
+from paqlstm.models.byte_lstm import (GRAD, PARAM, POS, SPARSE_P, STEPS, UPDATES, _backward, _forward,
                                   _transpose, exp32, lstm_bit_p, lstm_byte_update, lstm_expected_byte,
                                   lstm_memory, lstm_predict_bytes, lstm_weight_norm, new_lstm, sigmoid32,
                                   tanh32)

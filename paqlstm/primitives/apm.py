@@ -12,7 +12,7 @@ import numpy as np
 
 from ..jit import njit, unsigned
 from .memory import aligned_zeros, prefetch
-from .squash import SQUASH_TABLE, stretch
+from .squash import SQUASH_TABLE, clamp, stretch
 
 POINTS = 32
 HIGHEST_INPUT = (POINTS - 1) * 128 - 1   # stretch + 2048 of the highest input interpolated
@@ -40,12 +40,8 @@ def apm_refine(table, context, p, slot, k):
     w = s & 127
     base = context * POINTS + lo
     slot[k] = base + (w >> 6)
-    out = (np.int64(table[unsigned(base)]) * (128 - w) + np.int64(table[unsigned(base + 1)]) * w) >> 11
-    if out < 1:
-        out = 1
-    if out > 4095:
-        out = 4095
-    return out
+    return clamp((np.int64(table[unsigned(base)]) * (128 - w) + np.int64(table[unsigned(base + 1)]) * w) >> 11,
+                 1, 4095)
 
 
 @njit(inline="always")

@@ -11,7 +11,7 @@ so neither can affect what is coded.
 """
 import numpy as np
 from llvmlite import ir
-from numba.core import cgutils, types
+from numba.core import cgutils, config, types
 from numba.extending import intrinsic
 
 
@@ -34,6 +34,11 @@ def prefetch(typingctx, array, index):
         return context.get_dummy_value()
 
     return types.void(array, index), codegen
+
+
+if config.DISABLE_JIT:    # Python semantics for debugging: a hint, so nothing to do
+    def prefetch(array, index):
+        pass
 
 
 CACHE_LINE = 64

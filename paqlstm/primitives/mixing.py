@@ -14,6 +14,7 @@ every machine computes the same result.
 import numpy as np
 
 from ..jit import njit, unsigned
+from .squash import clamp
 
 WEIGHT_LIMIT = (1 << 22) - 1
 DOT_SHIFT = 8
@@ -26,12 +27,7 @@ def mixer_dot(x, weights, row, n):
     s = np.int32(0)
     for i in range(n):   # int32 throughout (Numba would widen to int64): 8 lanes a vector
         s = np.int32(s + np.int32(x[i] * (weights[row, i] >> DOT_SHIFT)))
-    s >>= 16 - DOT_SHIFT
-    if s > 2047:
-        s = 2047
-    if s < -2047:
-        s = -2047
-    return s
+    return clamp(s >> (16 - DOT_SHIFT), -2047, 2047)
 
 
 @njit(inline="always")
@@ -41,4 +37,4 @@ def mixer_train(x, weights, row, n, err):
     e = np.int32(err)
     for i in range(n):
         w = np.int32(weights[row, i] + (np.int32(x[i] * e) >> 14))
-        weights[row, i] = min(max(w, -WEIGHT_LIMIT), WEIGHT_LIMIT)
+        weights[row, i] = clamp(w, -WEIGHT_LIMIT, WEIGHT_LIMIT)

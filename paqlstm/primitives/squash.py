@@ -44,13 +44,15 @@ STRETCH_TABLE = _build_stretch(SQUASH_TABLE)
 
 
 @njit(inline="always")
+def clamp(x, low, high):
+    """x limited to low..high: the one clip of every probability and stretch-domain sum."""
+    return min(max(x, low), high)
+
+
+@njit(inline="always")
 def squash(d):
     """Stretch-domain value (any int) -> 12-bit probability in 1..4095."""
-    if d > 2047:
-        d = 2047
-    if d < -2047:
-        d = -2047
-    return SQUASH_TABLE[unsigned(d + 2048)]
+    return SQUASH_TABLE[unsigned(clamp(d, -2047, 2047) + 2048)]
 
 
 @njit(inline="always")

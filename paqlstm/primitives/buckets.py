@@ -1,6 +1,6 @@
-"""Hashed context maps: bit histories for contexts too many to index directly.
+"""Buckets: bit histories of contexts too many to index directly, found by hash.
 
-For every hashed context (order-n bytes, words, ...) the model keeps one bit-history
+For every hashed context (order-n bytes, words, ...) a model keeps one bit-history
 state per bit of the byte. States live in 16-byte buckets, one per context and
 nibble: byte 0 is an 8-bit checksum of the context hash, bytes 1..15 are the states
 of the 15 nodes of the nibble's binary tree. Four buckets share a 64-byte cache
@@ -16,16 +16,16 @@ LINE = 64
 
 
 @njit(inline="always")
-def bucket_line(first_line, line_mask, h):
+def bucket_line(line_mask, h):
     """Index in the table of the cache line that holds the buckets of context hash `h`."""
-    return (first_line + (h & line_mask)) * LINE
+    return (h & line_mask) * LINE
 
 
 @njit(inline="always")
-def find_bucket(table, first_line, line_mask, h):
-    """Index of the bucket for 32-bit context hash `h` in the region starting at line `first_line`."""
+def find_bucket(table, line_mask, h):
+    """Index of the bucket for 32-bit context hash `h` in `table` (line_mask + 1 lines)."""
     checksum = (h >> 24) & 255
-    line = bucket_line(first_line, line_mask, h)
+    line = bucket_line(line_mask, h)
     for k in range(LINE // BUCKET):
         b = line + k * BUCKET
         if table[unsigned(b)] == checksum:

@@ -1,5 +1,13 @@
 """LSTM byte model: predicts the next byte from all bytes before it.
 
+As a model of the predictor (State, at the end): two inputs (its P(1) stretched and
+linear) and a weight set selected by its confidence and the bit position, from
+WARMUP bytes on; before, it trains but sits out. The blend (mixers/blend.py) may
+also mix its P(1) into the final probability. Off, a 1-cell stand-in keeps the
+types (one compiled predictor for both) and does nothing.
+Methods: predict; update (at a byte's end: train, then predict the next byte).
+Memory: lstm_memory (about 1.5 MB at the defaults).
+
 Context: the previous byte (a learned embedding, i.e. the weight column the byte
 selects: one-hot input, no multiply) and the network's own hidden state, which
 summarises the history. One or more layers of LSTM cells with a tied input/forget
@@ -21,7 +29,7 @@ windows; only the gradient is truncated.
 
 Determinism: float32 throughout, explicit loops in a fixed order, no fastmath and
 no libm on the prediction path: exp and tanh are polynomial / rational
-approximations written here with float32 constants; sqrt and division are exact
+approximations with float32 constants (primitives/float32.py); sqrt and division are exact
 IEEE operations. Matrix-vector products run input-major over contiguous rows
 (`out[:] += W[j, :] * x[j]`) so they vectorise without reassociation; weights that
 one pass reads by column are also kept transposed, refreshed after each optimizer step.
@@ -33,7 +41,10 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..contexts.registers import bits_known, byte_ended, bytes_coded, c0, last_byte
 from ..jit import njit
+from ..primitives.float32 import HALF, ONE, exp32, sigmoid32, tanh32
+from ..primitives.squash import stretch
 
 # Defaults for new_lstm (docs/TUNING.md, "LSTM kernel", has the measurements behind them).
 DEFAULT_CELLS = 32
@@ -44,8 +55,6 @@ DEFAULT_CLIP = 5.0
 
 F32 = np.float32
 ZERO = F32(0.0)
-HALF = F32(0.5)
-ONE = F32(1.0)
 
 # Per-step activations kept for backpropagation, in acts[step, layer, kind, cell].
 ACT_F, ACT_G, ACT_O, ACT_C, ACT_TC, ACT_H = range(6)
@@ -73,34 +82,6 @@ LR_DECAY = F32(1e-4)
 FORGET_BIAS = 1.0
 P_SCALE = F32(4096.0)
 SPARSE_P = F32(1e-4)         # output-layer gradient skips bytes with p below this
-LOGIT_LIMIT = F32(80.0)      # exp(+-80) stays a normal float32, and 256 of them cannot overflow
-
-# exp(x) = 2^n * e^r with n = round(x / ln 2), r = x - n ln 2 split in an exact high
-# part (9 significant bits, so n * LN2_HI is exact) and a low part; e^r on
-# [-ln2/2, ln2/2] by a degree-7 polynomial (Cephes expf coefficients).
-LOG2E = F32(1.44269504088896341)
-LN2_HI = F32(0.693359375)
-LN2_LO = F32(-2.12194440e-4)
-EXP_P0 = F32(1.9875691500e-4)
-EXP_P1 = F32(1.3981999507e-3)
-EXP_P2 = F32(8.3334519073e-3)
-EXP_P3 = F32(4.1665795894e-2)
-EXP_P4 = F32(1.6666665459e-1)
-EXP_P5 = F32(5.0000001201e-1)
-# tanh(x) = x P(x^2) / Q(x^2), a 13/6 rational fit on [-9, 9] (the one Eigen uses); tanh
-# is +-1 in float32 beyond 9.
-TANH_LIMIT = F32(9.0)
-TANH_A1 = F32(4.89352455891786e-03)
-TANH_A3 = F32(6.37261928875436e-04)
-TANH_A5 = F32(1.48572235717979e-05)
-TANH_A7 = F32(5.12229709037114e-08)
-TANH_A9 = F32(-8.60467152213735e-11)
-TANH_A11 = F32(2.00018790482477e-13)
-TANH_A13 = F32(-2.76076847742355e-16)
-TANH_B0 = F32(4.89352518554385e-03)
-TANH_B2 = F32(2.26843463243900e-03)
-TANH_B4 = F32(1.18534705686654e-04)
-TANH_B6 = F32(1.19825839466702e-06)
 
 
 class Lstm(NamedTuple):
@@ -120,37 +101,6 @@ class Lstm(NamedTuple):
     fregs: np.ndarray   # float32 [N_FREGS]: LR, CLIP, B2_POW
     stats: np.ndarray   # float64 [N_STATS]: bits spent on actual bytes (ideal), bytes counted
     last_update: np.ndarray  # int64 [256]: optimizer step that last updated each embedding row
-
-
-# ---------------------------------------------------------------- float32 math
-
-@njit(inline="always")
-def exp32(x):
-    """e^x for float32 x, clamped to [-80, 80]; relative error < 2e-7."""
-    x = min(max(x, -LOGIT_LIMIT), LOGIT_LIMIT)
-    n = np.floor(x * LOG2E + HALF)
-    r = x - n * LN2_HI - n * LN2_LO
-    p = ((((EXP_P0 * r + EXP_P1) * r + EXP_P2) * r + EXP_P3) * r + EXP_P4) * r + EXP_P5
-    p = p * r * r + r + ONE
-    scale = np.int32((np.int32(n) + np.int32(127)) << np.int32(23)).view(np.float32)
-    return p * scale
-
-
-@njit(inline="always")
-def tanh32(x):
-    """tanh for float32 x; absolute error < 5e-7, result within [-1, 1]."""
-    x = min(max(x, -TANH_LIMIT), TANH_LIMIT)
-    x2 = x * x
-    p = ((((TANH_A13 * x2 + TANH_A11) * x2 + TANH_A9) * x2 + TANH_A7) * x2 + TANH_A5) * x2 + TANH_A3
-    p = p * x2 + TANH_A1
-    q = ((TANH_B6 * x2 + TANH_B4) * x2 + TANH_B2) * x2 + TANH_B0
-    return min(max(x * p / q, -ONE), ONE)
-
-
-@njit(inline="always")
-def sigmoid32(x):
-    """1 / (1 + e^-x) through tanh (exact identity), for float32 x."""
-    return HALF + HALF * tanh32(HALF * x)
 
 
 # ---------------------------------------------------------------- construction
@@ -493,3 +443,67 @@ def lstm_predict_bytes(lstm, data, out):
             out[8 * i + 7 - j] = lstm_bit_p(lstm, c0)
             c0 = 2 * c0 + ((byte >> j) & 1)
         lstm_byte_update(lstm, byte)
+
+
+# ---------------------------------------------------------------- as a model of the predictor
+
+INPUTS = 2
+SELECTORS = (("LSTM confidence and bit position", 16 * 8),)
+# It trains from the first byte but joins the mixer only after this many bytes
+# (about neutral on dickens 1 KB-1 MB: docs/TUNING.md, "Hybrid").
+WARMUP = 1 << 13
+LINEAR_SHIFT = 2
+ON, MIXED, P = range(3)     # registers: on at all, in the mixer yet, its P(1) for this bit
+
+
+class State(NamedTuple):
+    net: tuple             # Lstm
+    regs: np.ndarray       # int64 [3]
+    inputs: np.ndarray     # int32 [2], a view of the mixer's inputs
+    selected: np.ndarray   # int64 [1], a view of the mixer's selectors
+
+
+def active(settings):
+    return settings.lstm
+
+
+def memory(settings):
+    return lstm_memory(settings.lstm_cells, settings.lstm_horizon, settings.lstm_layers) if settings.lstm else 0
+
+
+def new(settings, ctx, inputs, selected):
+    if settings.lstm:
+        net = new_lstm(settings.lstm_cells, settings.lstm_horizon, settings.lstm_lr, settings.lstm_clip,
+                       layers=settings.lstm_layers)
+    else:
+        net = new_lstm(1, 1, 0.0, 0.0)
+    return State(net, np.array([settings.lstm, 0, 2048], dtype=np.int64), inputs, selected)
+
+
+@njit(inline="always")
+def probability(m):
+    return m.regs[P]
+
+
+@njit(inline="always")
+def mixed(m):
+    return m.regs[MIXED]
+
+
+@njit(inline="always")
+def predict(m, ctx):
+    if m.regs[ON]:
+        m.regs[P] = lstm_bit_p(m.net, c0(ctx))
+    if m.regs[MIXED]:
+        p = m.regs[P]
+        st = stretch(p)
+        m.inputs[0] = st
+        m.inputs[1] = (p - 2048) >> LINEAR_SHIFT
+        m.selected[0] = ((st + 2048) >> 8) * 8 + bits_known(ctx)
+
+
+@njit(inline="always")
+def update(m, ctx, bit):
+    if m.regs[ON] and byte_ended(ctx):
+        lstm_byte_update(m.net, last_byte(ctx))
+        m.regs[MIXED] = bytes_coded(ctx) >= WARMUP

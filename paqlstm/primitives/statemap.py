@@ -9,7 +9,8 @@ reaches its limit, so early updates average and later ones track change.
 import numpy as np
 
 from ..jit import njit, unsigned
-from .states import initial_probability_22
+from .squash import stretch
+from .states import NEXT_STATE, initial_probability_22
 
 # 2^16 * 2 / (2n + 3): the learning rate 1/(n + 1.5) as a fixed-point multiplier.
 RECIPROCAL = (np.int64(1 << 17) // (2 * np.arange(1024, dtype=np.int64) + 3)).astype(np.int32)
@@ -45,3 +46,20 @@ def statemap_update(maps, row, index, bit, limit):
     if n < limit:
         n += 1
     maps[row, index] = np.uint32((p << 10) | n)
+
+
+@njit(inline="always")
+def predict_states(table, maps, slots, inputs):
+    """inputs[i] = stretch(P(1)) of the state at table[slots[i]], by map row i."""
+    for i in range(slots.size):
+        inputs[i] = stretch(statemap_p(maps, i, table[unsigned(slots[i])]))
+
+
+@njit(inline="always")
+def update_states(table, maps, slots, bit, limit):
+    """Train map row i on the state at table[slots[i]], then move that state past the bit."""
+    for i in range(slots.size):
+        slot = unsigned(slots[i])
+        state = table[slot]
+        statemap_update(maps, i, state, bit, limit)
+        table[slot] = NEXT_STATE[state, bit]

@@ -1,0 +1,36 @@
+"""Contexts: what every model may read about the bytes coded so far.
+
+registers.py holds the shared byte registers (the partial byte, the bit position,
+the last bytes, the words, the line starts, the byte position, the history of
+coded bytes); hashed.py names the hashed contexts, one line each.
+
+Methods, in the predictor's call order:
+  new_context(history_bits)   fresh registers and the first byte's hashed contexts
+  update(ctx, bit)            the bit is known: the registers move past it, and at a
+                              byte's end the next byte's hashed contexts are computed,
+                              before any model trains, so models can request their next
+                              table lines early.
+Memory: the history, 2**history_bits bytes (the match model reads it too).
+"""
+import numpy as np
+
+from ..jit import njit
+from .hashed import N_HASHED, context_hashes
+from .registers import ByteContext, advance, new_registers
+
+
+def new_context(history_bits):
+    ctx = ByteContext(new_registers(), np.zeros(1 << history_bits, dtype=np.uint8),
+                      np.zeros(N_HASHED, dtype=np.int64))
+    context_hashes(ctx)
+    return ctx
+
+
+def context_memory(history_bits):
+    return 1 << history_bits
+
+
+@njit(inline="always")
+def update(ctx, bit):
+    if advance(ctx, bit):
+        context_hashes(ctx)

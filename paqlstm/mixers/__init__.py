@@ -1,0 +1,2 @@
+"""Mixers: one per module. network.py mixes the models' inputs in two layers;
+blend.py blends the classic chain's final probability with the byte LSTM's."""

@@ -1,0 +1,156 @@
+"""Match model: predicts the next bit from the longest recent repeat of the context.
+
+Predicts: the next bit of the byte that followed the last occurrence of the
+current context, with a confidence learnt (by an adaptive map) per match length;
+0 (no opinion) when no match covers the bit.
+Context: the history of coded bytes (ctx.history, a ring buffer). After each byte,
+a hash of the last MIN_LEN bytes indexes a table of positions; if the current match
+did not continue, that table proposes the most recent earlier occurrence of the same
+bytes and the match length is measured backwards. Repeats far longer than any
+order-n context (boilerplate, XML tags, quotations) are where it pays.
+Learns: the map entry of (length bucket, expected bit) toward the coded bit.
+Selects: a weight set by length bucket and bit position; adds one or two (long
+match) to the ctx ORDERS count.
+Methods: predict; request (at the nibble boundary, the positions entries the byte's
+16 possible values will read); update (train; at a byte's end follow or find the
+match). Memory: the positions table, a quarter as many int32 entries as the
+history has bytes.
+"""
+from typing import NamedTuple
+
+import numpy as np
+
+from ..contexts.registers import add_orders, bits_known, byte_ended, bytes_coded, c0, last_byte, nibble_ended
+from ..jit import njit
+from ..primitives.memory import prefetch
+from ..primitives.squash import stretch
+from ..primitives.statemap import new_statemaps, statemap_p, statemap_update
+
+INPUTS = 1
+SELECTORS = (("match length and bit position", 16 * 8),)
+MIN_LEN = 6
+MAX_LEN = 65535
+MAP_LIMIT = 1023
+# Registers: where the match points in the history, its length, the rolling hash of
+# the last bytes, the expected byte (| 256; 0: none), the expected bit (-1: none).
+PTR, LEN, HASH, EXPECTED, EXPECTED_BIT = range(5)
+
+
+class State(NamedTuple):
+    regs: np.ndarray       # int64 [5]
+    positions: np.ndarray  # int32: rolling hash -> bytes coded when it was last seen
+    map: np.ndarray        # uint32 [1, 32]: (length bucket, expected bit) -> P(1)
+    inputs: np.ndarray     # int32 [1], a view of the mixer's inputs
+    selected: np.ndarray   # int64 [1], a view of the mixer's selectors
+
+
+def memory(settings):
+    return 4 * (1 << (settings.history_bits - 2))
+
+
+def new(settings, ctx, inputs, selected):
+    return State(np.zeros(5, dtype=np.int64), np.zeros(1 << (settings.history_bits - 2), dtype=np.int32),
+                 new_statemaps(1, 32), inputs, selected)
+
+
+@njit(inline="always")
+def predict(m, ctx):
+    expected = match_expected_bit(m.regs, c0(ctx), bits_known(ctx))
+    m.regs[EXPECTED_BIT] = expected
+    if expected >= 0:
+        bucket = length_bucket(m.regs[LEN])
+        m.inputs[0] = stretch(statemap_p(m.map, 0, bucket * 2 + expected))
+        add_orders(ctx, 1 + (m.regs[LEN] > 16))
+    else:
+        bucket = 0
+        m.inputs[0] = 0
+    m.selected[0] = bucket * 8 + bits_known(ctx)
+
+
+@njit(inline="always")
+def request(m, ctx):
+    if nibble_ended(ctx):
+        match_prefetch(m.regs, m.positions, c0(ctx) & 15)
+
+
+@njit(inline="always")
+def update(m, ctx, bit):
+    expected = m.regs[EXPECTED_BIT]
+    if expected >= 0:
+        statemap_update(m.map, 0, length_bucket(m.regs[LEN]) * 2 + expected, bit, MAP_LIMIT)
+    if byte_ended(ctx):
+        match_update_byte(m.regs, ctx.history, m.positions, last_byte(ctx), bytes_coded(ctx))
+
+
+@njit(inline="always")
+def length_bucket(length):
+    """0..15: exact up to 11, then coarser."""
+    if length < 12:
+        return length
+    if length < 16:
+        return 12
+    if length < 32:
+        return 13
+    if length < 64:
+        return 14
+    return 15
+
+
+@njit(inline="always")
+def _hash_before(regs):
+    """The rolling hash after the next byte is this plus the byte (before masking):
+    older bytes shift out after ~MIN_LEN, and the 16 bytes sharing a high nibble
+    land on neighbouring slots (match_prefetch)."""
+    return regs[HASH] * (3 << 5) + 1
+
+
+@njit(inline="always")
+def match_update_byte(regs, history, positions, byte, pos):
+    """`byte`, the pos-th byte coded, is in the history: find what the next byte is expected to be."""
+    history_mask = history.size - 1
+    table_mask = positions.size - 1
+    h = (_hash_before(regs) + byte) & table_mask
+    regs[HASH] = h
+    length = regs[LEN]
+    ptr = regs[PTR]
+    if length > 0 and history[ptr & history_mask] == byte:
+        ptr += 1
+        if length < MAX_LEN:
+            length += 1
+    else:
+        length = 0
+    if length == 0:
+        ptr = positions[h]
+        if ptr > 0 and pos - ptr < history.size - MAX_LEN:
+            while (length < MAX_LEN and length < ptr
+                   and history[(ptr - length - 1) & history_mask]
+                   == history[(pos - length - 1) & history_mask]):
+                length += 1
+        if length < MIN_LEN:
+            length = 0
+    positions[h] = pos
+    regs[PTR] = ptr
+    regs[LEN] = length
+    regs[EXPECTED] = history[ptr & history_mask] | 256 if length > 0 else 0
+
+
+@njit(inline="always")
+def match_prefetch(regs, positions, high_nibble):
+    """Half way through a byte: request the positions entries its 16 possible values will read."""
+    first = _hash_before(regs) + (high_nibble << 4)
+    table_mask = positions.size - 1
+    prefetch(positions, first & table_mask)
+    prefetch(positions, (first + 15) & table_mask)
+
+
+@njit(inline="always")
+def match_expected_bit(regs, c0, bits_done):
+    """The predicted next bit (0/1), or -1 when no match covers this bit."""
+    expected = regs[EXPECTED]
+    if expected == 0:
+        return -1
+    if (expected >> (8 - bits_done)) != c0:
+        regs[EXPECTED] = 0  # the byte left the match; wait for the next byte
+        regs[LEN] = 0
+        return -1
+    return (expected >> (7 - bits_done)) & 1
