@@ -11,7 +11,6 @@ import shutil
 import signal
 import stat
 import sys
-import tempfile
 import time
 
 import click
@@ -20,6 +19,7 @@ from tqdm import tqdm
 from . import __version__, api
 from .engine import CHUNK_SIZE, DEFAULT_LEVEL, LEARNED_BLEND, LEVEL_TABLE_BITS, Settings, level_memory
 from .errors import PaqlstmError
+from .files import naming, replacing
 
 SUFFIX = ".pql"
 PROGRESS_MIN_SIZE = 1 << 20   # smaller inputs finish before a bar would be worth seeing
@@ -258,7 +258,9 @@ def _process(mode, name, model, stats_path, keep, force, to_stdout, output, quie
                     raise click.ClickException(f"{target} already exists (use -f to overwrite)")
                 if not from_stdin and os.path.samefile(name, target):
                     raise click.ClickException("input and output are the same file")
-            sink = stack.enter_context(_replacing(target, None if from_stdin or size is None else name))
+            # Unbuffered, so a write error (disk full) comes from a write, where `_Meter` names target.
+            permissions_from = None if from_stdin or size is None else name
+            sink = stack.enter_context(replacing(target, permissions_from, buffering=0))
         else:
             sink = None
         bar = None
@@ -297,7 +299,7 @@ def _transfer(mode, reader, writer, model, size, want_stats=False):
 
 
 def _write_stats(path, stats):
-    with _replacing(path, None) as file:
+    with replacing(path) as file:
         file.write(json.dumps(stats, indent=1).encode() + b"\n")
 
 
@@ -309,31 +311,6 @@ def _default_output(mode, name):
     if not name.endswith(SUFFIX) or os.path.basename(name) == SUFFIX:
         raise click.ClickException(f"unknown suffix, expected {SUFFIX} (use -o or -c)")
     return name[:-len(SUFFIX)]
-
-
-@contextlib.contextmanager
-def _replacing(path, permissions_from):
-    """A temporary file beside `path`, renamed onto it on success and removed on any failure.
-
-    Unbuffered, so a write error (disk full) comes from a write, where `_Meter` names `path`."""
-    with _naming(path, rename=True):  # errors name the output asked for, not our temporary file
-        fd, temporary = tempfile.mkstemp(dir=os.path.dirname(path) or ".",
-                                         prefix=f".{os.path.basename(path)}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb", buffering=0) as out:
-            yield out
-        if permissions_from:
-            shutil.copystat(permissions_from, temporary)
-        else:  # mkstemp made it private; give it a new file's usual mode
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(temporary, 0o666 & ~umask)
-        with _naming(path, rename=True):
-            os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
 
 
 class _Meter:
@@ -357,7 +334,7 @@ class _Meter:
     def write(self, data):
         view = memoryview(data).cast("B")
         written = 0
-        with _naming(self._name):
+        with naming(self._name):
             while self._file is not None and written < view.nbytes:
                 # A buffered write can stop short without raising (seen when a pipe's reader
                 # leaves); writing the rest then raises the error instead of losing data.
@@ -366,7 +343,7 @@ class _Meter:
         return view.nbytes
 
     def flush(self):
-        with _naming(self._name):
+        with naming(self._name):
             self._file.flush()
 
     def _advance(self, size):
@@ -374,17 +351,6 @@ class _Meter:
         self.count += size
         if self._bar is not None:
             self._bar.update(size)
-
-
-@contextlib.contextmanager
-def _naming(path, rename=False):
-    """Give an OSError that names no file (a failed write, say), or any file if rename, the name `path`."""
-    try:
-        yield
-    except OSError as exc:
-        if (exc.filename is not None and not rename) or path is None or exc.errno is None:
-            raise
-        raise OSError(exc.errno, exc.strerror, path) from None  # same subclass (BrokenPipeError...)
 
 
 def _is_device_or_pipe(path):
