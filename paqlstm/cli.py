@@ -17,9 +17,11 @@ import click
 from tqdm import tqdm
 
 from . import __version__, api
-from .engine import CHUNK_SIZE, DEFAULT_LEVEL, LEARNED_BLEND, LEVEL_TABLE_BITS, Settings, level_memory
+from .click_options import schema_option
+from .engine import CHUNK_SIZE
 from .errors import PaqlstmError
 from .files import naming, replacing
+from .settings import DEFAULT_LEVEL, LEVEL_TABLE_BITS, OPTIONS, SCHEMA, level_memory
 
 SUFFIX = ".pql"
 PROGRESS_MIN_SIZE = 1 << 20   # smaller inputs finish before a bar would be worth seeing
@@ -119,15 +121,6 @@ def _file_options(command):
     return command
 
 
-def _level_options(command):
-    """--level N, and -1 .. -9 as its short forms (hidden: the epilog lists them)."""
-    for level in sorted(LEVEL_TABLE_BITS, reverse=True):
-        command = click.option(f"-{level}", "level", flag_value=level, hidden=True)(command)
-    return click.option("--level", "level", type=click.IntRange(min(LEVEL_TABLE_BITS), max(LEVEL_TABLE_BITS)),
-                        default=DEFAULT_LEVEL, show_default=True,
-                        help="Compression level; -1 .. -9 also work.")(command)
-
-
 def _levels_epilog():
     rows = [f"  -{level}  {level_memory(level) / 2**20:6.0f} MiB" + ("  (default)" if level == DEFAULT_LEVEL else "")
             for level in sorted(LEVEL_TABLE_BITS)]
@@ -145,38 +138,12 @@ the input kept.
 """
 
 
-def _blend_value(ctx, param, value):
-    if value == LEARNED_BLEND:
-        return value
-    try:
-        return float(value)
-    except ValueError:
-        raise click.BadParameter(f"expected a number 0-1 or {LEARNED_BLEND!r}, not {value!r}") from None
-
-
-def _lstm_options(command):
-    """The LSTM's options; defaults are Settings' (the archive header records them all)."""
-    default = Settings()
-    options = [
-        click.option("--lstm/--no-lstm", default=False, show_default=True,
-                     help="Blend an LSTM byte model into the prediction: slower, usually smaller."),
-        click.option("--lstm-cells", type=click.IntRange(1, 512), default=default.lstm_cells, show_default=True,
-                     help="LSTM cells per layer."),
-        click.option("--lstm-layers", type=click.IntRange(1, 4), default=default.lstm_layers, show_default=True,
-                     help="LSTM layers."),
-        click.option("--lstm-horizon", type=click.IntRange(1, 1000), default=default.lstm_horizon,
-                     show_default=True, help="Bytes of backpropagation through time per training step."),
-        click.option("--lstm-lr", type=click.FloatRange(0, 1, min_open=True), default=default.lstm_lr,
-                     show_default=True, help="LSTM learning rate (Adam)."),
-        click.option("--lstm-clip", type=click.FloatRange(0, 1000, min_open=True), default=default.lstm_clip,
-                     show_default=True, help="Clip of the error flowing back through each cell."),
-        click.option("--blend", default=str(default.blend), show_default=True, callback=_blend_value,
-                     metavar="W|learn", help="The LSTM's weight in the final probability (0-1; 0 = it only "
-                     "feeds the mixer), or 'learn' for a learned blend."),
-        click.option("--stats", "stats_path", type=click.Path(dir_okay=False), metavar="FILE.json",
-                     help="Write diagnostics (bits/byte per window of the final, classic and LSTM "
-                     "predictions, the LSTM's spread, weights and steps) to FILE.json, replacing it; one input only."),
-    ]
+def _model_options(command):
+    """The model's options, from the settings schema; --level N also as -1 .. -9 (hidden: the
+    epilog lists them). Their defaults are Settings' (the archive header records them all)."""
+    options = [schema_option(option, note="-1 .. -9 also work" if option.name == "level" else None)
+               for option in SCHEMA if option.command_line]
+    options += [click.option(f"-{level}", "level", flag_value=level, hidden=True) for level in LEVEL_TABLE_BITS]
     for option in reversed(options):
         command = option(command)
     return command
@@ -184,14 +151,12 @@ def _lstm_options(command):
 
 @cli.command(help="Compress each FILE to FILE.pql." + _FILES_HELP, epilog=_levels_epilog())
 @_file_options
-@_level_options
-@_lstm_options
-def compress(files, level, lstm, lstm_cells, lstm_layers, lstm_horizon, lstm_lr, lstm_clip, blend, stats_path,
-             **options):
-    model = dict(level=level, lstm=lstm)
-    if lstm:
-        model.update(lstm_cells=lstm_cells, lstm_layers=lstm_layers, lstm_horizon=lstm_horizon,
-                     lstm_lr=lstm_lr, lstm_clip=lstm_clip, blend=blend)
+@_model_options
+@click.option("--stats", "stats_path", type=click.Path(dir_okay=False), metavar="FILE.json",
+              help="Write diagnostics (bits/byte per window of the final, classic and LSTM predictions, the "
+              "LSTM's spread, weights and steps) to FILE.json, replacing it; one input only.")
+def compress(files, stats_path, **options):
+    model = {name: options.pop(name) for name in OPTIONS if name in options}
     if stats_path is not None and len(files) > 1:
         raise click.UsageError("--stats takes exactly one input file")
     return _run("compress", files, model=model, stats_path=stats_path, **options)

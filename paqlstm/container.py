@@ -16,8 +16,9 @@ import json
 import struct
 import zlib
 
-from .engine import CHUNK_SIZE, MAX_CHUNK_SIZE, Decoder, Encoder, Settings, max_payload_size
+from .engine import CHUNK_SIZE, MAX_CHUNK_SIZE, Decoder, Encoder, max_payload_size
 from .errors import PaqlstmError
+from .settings import Settings
 
 MAGIC = b"PQLS"
 FORMAT_VERSION = 2   # changes whenever the model predicts differently: a decoder must replay it exactly

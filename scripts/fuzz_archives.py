@@ -98,7 +98,7 @@ class Sample:
 def _pack(data, level, chunk_size=None, sized=True, **options):
     """An archive of data: tables sized to it (as paqlstm.compress does) or the level's (as streaming)."""
     from paqlstm import container
-    from paqlstm.engine import Settings
+    from paqlstm.settings import Settings
     settings = Settings(level=level, **options)
     saved = container.CHUNK_SIZE
     if chunk_size:
@@ -133,7 +133,7 @@ def archive_regions(archive):
 
 def lstm_available():
     import dataclasses as dc
-    from paqlstm.engine import Settings
+    from paqlstm.settings import Settings
     return "lstm" in {f.name for f in dc.fields(Settings)}
 
 

@@ -7,7 +7,7 @@ import pytest
 
 import paqlstm
 from paqlstm import container
-from paqlstm.engine import DEFAULT_LEVEL
+from paqlstm.settings import DEFAULT_LEVEL
 
 LEVEL = 2
 

@@ -11,8 +11,9 @@ import pytest
 
 from paqlstm import container
 from paqlstm.container import FORMAT_VERSION, ArchiveCompressor, ArchiveDecompressor, ArchiveReader
-from paqlstm.engine import MAX_CHUNK_SIZE, Settings
+from paqlstm.engine import MAX_CHUNK_SIZE
 from paqlstm.errors import PaqlstmError
+from paqlstm.settings import Settings
 
 LEVEL = 1
 

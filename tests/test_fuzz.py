@@ -20,8 +20,9 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 import paqlstm
 from paqlstm import container
 from paqlstm.container import ArchiveCompressor, ArchiveDecompressor
-from paqlstm.engine import MAX_CHUNK_SIZE, Settings, _new_model
+from paqlstm.engine import MAX_CHUNK_SIZE, _new_model
 from paqlstm.errors import PaqlstmError
+from paqlstm.settings import Settings
 from paqlstm.kernels.coder import new_coder_state
 from paqlstm.predictor import decode_block
 

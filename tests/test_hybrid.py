@@ -6,8 +6,9 @@ from click.testing import CliRunner
 
 import paqlstm
 from paqlstm.cli import cli
-from paqlstm.engine import Decoder, Encoder, Settings
+from paqlstm.engine import Decoder, Encoder
 from paqlstm.errors import PaqlstmError
+from paqlstm.settings import Settings
 
 LEVEL = 2
 SMALL_LSTM = dict(lstm=True, lstm_cells=8, lstm_horizon=10)

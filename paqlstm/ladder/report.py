@@ -250,7 +250,6 @@ def render_markdown(report):
                   top["baseline"]["archive_bytes"]), ""]
     lines += [charts_section(report), ""]
     lines += ["## Run", "", f"- command: `{report['command']}`",
-              f"- compressor options found: {', '.join(k for k, v in config['compressor'].items() if v) or 'none'}",
               "- LSTM options: " + (" ".join(f"{k}={v}" for k, v in config["lstm_options"].items())
                                     or "the compressor's defaults"),
               "- sweep: " + (" ".join(f"{k}={','.join(v)}" for k, v in config["sweep"].items()) or "none"),
