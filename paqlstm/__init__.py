@@ -4,7 +4,7 @@ The API mirrors the standard library's `lzma`: `compress`, `decompress`, `open`,
 `Compressor`, `Decompressor` and the one exception type `PaqlstmError`.
 """
 from .api import Compressor, Decompressor, PaqlstmFile, compress, decompress, open
-from .engine import DEFAULT_LEVEL
+from .settings import DEFAULT_LEVEL
 from .errors import PaqlstmError
 
 __version__ = "0.1.0"

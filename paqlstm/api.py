@@ -9,24 +9,30 @@ import io
 import os
 
 from .container import ArchiveCompressor, ArchiveDecompressor, ArchiveReader
-from .engine import DEFAULT_LEVEL, Settings
+from .engine import CHUNK_SIZE
+from .settings import DEFAULT_LEVEL, OPTIONS, Settings
 
 
 class Compressor(ArchiveCompressor):
     """Incremental compressor, like lzma.LZMACompressor: `compress()` pieces, then `flush()`.
 
-    `level` and any further keyword options become the archive's `Settings`
-    (lstm, lstm_cells, lstm_layers, lstm_horizon, lstm_lr, lstm_clip, blend). When
+    `level` and any further keyword options become the archive's `Settings` (the
+    options of paqlstm.settings.SCHEMA: lstm, lstm_cells, lstm_layers, lstm_horizon,
+    lstm_lr, lstm_clip, blend; a keyword that is none of them is a TypeError). When
     `size_hint` (the input's length, if known) is given, the model's tables are sized
     to it: a short input then starts faster and needs less memory to decompress. Any
-    amount of data may still be written. `stats()` returns the diagnostics: coding
-    cost per window of the final, classic and LSTM predictions, and the LSTM's
+    amount of data may still be written. `chunk_size` is the raw bytes per chunk (not
+    stored: any decoder reads any chunk size). `stats()` returns the diagnostics:
+    coding cost per window of the final, classic and LSTM predictions, and the LSTM's
     prediction spread, weight norms and step counts.
     """
 
-    def __init__(self, level=DEFAULT_LEVEL, *, size_hint=None, **options):
+    def __init__(self, level=DEFAULT_LEVEL, *, size_hint=None, chunk_size=CHUNK_SIZE, **options):
+        unknown = sorted(set(options) - set(OPTIONS))
+        if unknown:
+            raise TypeError(f"unknown option {unknown[0]!r}: expected one of {', '.join(OPTIONS)}")
         settings = Settings(level=level, **options)
-        super().__init__(settings if size_hint is None else settings.sized_for(size_hint))
+        super().__init__(settings if size_hint is None else settings.sized_for(size_hint), chunk_size)
 
 
 class Decompressor(ArchiveDecompressor):

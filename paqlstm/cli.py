@@ -11,15 +11,17 @@ import shutil
 import signal
 import stat
 import sys
-import tempfile
 import time
 
 import click
 from tqdm import tqdm
 
 from . import __version__, api
-from .engine import CHUNK_SIZE, DEFAULT_LEVEL, LEARNED_BLEND, LEVEL_TABLE_BITS, Settings, level_memory
+from .click_options import schema_option
+from .engine import CHUNK_SIZE
 from .errors import PaqlstmError
+from .files import naming, replacing
+from .settings import DEFAULT_LEVEL, LEVEL_TABLE_BITS, OPTIONS, SCHEMA, level_memory
 
 SUFFIX = ".pql"
 PROGRESS_MIN_SIZE = 1 << 20   # smaller inputs finish before a bar would be worth seeing
@@ -119,15 +121,6 @@ def _file_options(command):
     return command
 
 
-def _level_options(command):
-    """--level N, and -1 .. -9 as its short forms (hidden: the epilog lists them)."""
-    for level in sorted(LEVEL_TABLE_BITS, reverse=True):
-        command = click.option(f"-{level}", "level", flag_value=level, hidden=True)(command)
-    return click.option("--level", "level", type=click.IntRange(min(LEVEL_TABLE_BITS), max(LEVEL_TABLE_BITS)),
-                        default=DEFAULT_LEVEL, show_default=True,
-                        help="Compression level; -1 .. -9 also work.")(command)
-
-
 def _levels_epilog():
     rows = [f"  -{level}  {level_memory(level) / 2**20:6.0f} MiB" + ("  (default)" if level == DEFAULT_LEVEL else "")
             for level in sorted(LEVEL_TABLE_BITS)]
@@ -145,38 +138,12 @@ the input kept.
 """
 
 
-def _blend_value(ctx, param, value):
-    if value == LEARNED_BLEND:
-        return value
-    try:
-        return float(value)
-    except ValueError:
-        raise click.BadParameter(f"expected a number 0-1 or {LEARNED_BLEND!r}, not {value!r}") from None
-
-
-def _lstm_options(command):
-    """The LSTM's options; defaults are Settings' (the archive header records them all)."""
-    default = Settings()
-    options = [
-        click.option("--lstm/--no-lstm", default=False, show_default=True,
-                     help="Blend an LSTM byte model into the prediction: slower, usually smaller."),
-        click.option("--lstm-cells", type=click.IntRange(1, 512), default=default.lstm_cells, show_default=True,
-                     help="LSTM cells per layer."),
-        click.option("--lstm-layers", type=click.IntRange(1, 4), default=default.lstm_layers, show_default=True,
-                     help="LSTM layers."),
-        click.option("--lstm-horizon", type=click.IntRange(1, 1000), default=default.lstm_horizon,
-                     show_default=True, help="Bytes of backpropagation through time per training step."),
-        click.option("--lstm-lr", type=click.FloatRange(0, 1, min_open=True), default=default.lstm_lr,
-                     show_default=True, help="LSTM learning rate (Adam)."),
-        click.option("--lstm-clip", type=click.FloatRange(0, 1000, min_open=True), default=default.lstm_clip,
-                     show_default=True, help="Clip of the error flowing back through each cell."),
-        click.option("--blend", default=str(default.blend), show_default=True, callback=_blend_value,
-                     metavar="W|learn", help="The LSTM's weight in the final probability (0-1; 0 = it only "
-                     "feeds the mixer), or 'learn' for a learned blend."),
-        click.option("--stats", "stats_path", type=click.Path(dir_okay=False), metavar="FILE.json",
-                     help="Write diagnostics (bits/byte per window of the final, classic and LSTM "
-                     "predictions, the LSTM's spread, weights and steps) to FILE.json, replacing it; one input only."),
-    ]
+def _model_options(command):
+    """The model's options, from the settings schema; --level N also as -1 .. -9 (hidden: the
+    epilog lists them). Their defaults are Settings' (the archive header records them all)."""
+    options = [schema_option(option, note="-1 .. -9 also work" if option.name == "level" else None)
+               for option in SCHEMA if option.command_line]
+    options += [click.option(f"-{level}", "level", flag_value=level, hidden=True) for level in LEVEL_TABLE_BITS]
     for option in reversed(options):
         command = option(command)
     return command
@@ -184,14 +151,12 @@ def _lstm_options(command):
 
 @cli.command(help="Compress each FILE to FILE.pql." + _FILES_HELP, epilog=_levels_epilog())
 @_file_options
-@_level_options
-@_lstm_options
-def compress(files, level, lstm, lstm_cells, lstm_layers, lstm_horizon, lstm_lr, lstm_clip, blend, stats_path,
-             **options):
-    model = dict(level=level, lstm=lstm)
-    if lstm:
-        model.update(lstm_cells=lstm_cells, lstm_layers=lstm_layers, lstm_horizon=lstm_horizon,
-                     lstm_lr=lstm_lr, lstm_clip=lstm_clip, blend=blend)
+@_model_options
+@click.option("--stats", "stats_path", type=click.Path(dir_okay=False), metavar="FILE.json",
+              help="Write diagnostics (bits/byte per window of the final, classic and LSTM predictions, the "
+              "LSTM's spread, weights and steps) to FILE.json, replacing it; one input only.")
+def compress(files, stats_path, **options):
+    model = {name: options.pop(name) for name in OPTIONS if name in options}
     if stats_path is not None and len(files) > 1:
         raise click.UsageError("--stats takes exactly one input file")
     return _run("compress", files, model=model, stats_path=stats_path, **options)
@@ -258,7 +223,9 @@ def _process(mode, name, model, stats_path, keep, force, to_stdout, output, quie
                     raise click.ClickException(f"{target} already exists (use -f to overwrite)")
                 if not from_stdin and os.path.samefile(name, target):
                     raise click.ClickException("input and output are the same file")
-            sink = stack.enter_context(_replacing(target, None if from_stdin or size is None else name))
+            # Unbuffered, so a write error (disk full) comes from a write, where `_Meter` names target.
+            permissions_from = None if from_stdin or size is None else name
+            sink = stack.enter_context(replacing(target, permissions_from, buffering=0))
         else:
             sink = None
         bar = None
@@ -297,7 +264,7 @@ def _transfer(mode, reader, writer, model, size, want_stats=False):
 
 
 def _write_stats(path, stats):
-    with _replacing(path, None) as file:
+    with replacing(path) as file:
         file.write(json.dumps(stats, indent=1).encode() + b"\n")
 
 
@@ -309,31 +276,6 @@ def _default_output(mode, name):
     if not name.endswith(SUFFIX) or os.path.basename(name) == SUFFIX:
         raise click.ClickException(f"unknown suffix, expected {SUFFIX} (use -o or -c)")
     return name[:-len(SUFFIX)]
-
-
-@contextlib.contextmanager
-def _replacing(path, permissions_from):
-    """A temporary file beside `path`, renamed onto it on success and removed on any failure.
-
-    Unbuffered, so a write error (disk full) comes from a write, where `_Meter` names `path`."""
-    with _naming(path, rename=True):  # errors name the output asked for, not our temporary file
-        fd, temporary = tempfile.mkstemp(dir=os.path.dirname(path) or ".",
-                                         prefix=f".{os.path.basename(path)}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb", buffering=0) as out:
-            yield out
-        if permissions_from:
-            shutil.copystat(permissions_from, temporary)
-        else:  # mkstemp made it private; give it a new file's usual mode
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(temporary, 0o666 & ~umask)
-        with _naming(path, rename=True):
-            os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
 
 
 class _Meter:
@@ -357,7 +299,7 @@ class _Meter:
     def write(self, data):
         view = memoryview(data).cast("B")
         written = 0
-        with _naming(self._name):
+        with naming(self._name):
             while self._file is not None and written < view.nbytes:
                 # A buffered write can stop short without raising (seen when a pipe's reader
                 # leaves); writing the rest then raises the error instead of losing data.
@@ -366,7 +308,7 @@ class _Meter:
         return view.nbytes
 
     def flush(self):
-        with _naming(self._name):
+        with naming(self._name):
             self._file.flush()
 
     def _advance(self, size):
@@ -374,17 +316,6 @@ class _Meter:
         self.count += size
         if self._bar is not None:
             self._bar.update(size)
-
-
-@contextlib.contextmanager
-def _naming(path, rename=False):
-    """Give an OSError that names no file (a failed write, say), or any file if rename, the name `path`."""
-    try:
-        yield
-    except OSError as exc:
-        if (exc.filename is not None and not rename) or path is None or exc.errno is None:
-            raise
-        raise OSError(exc.errno, exc.strerror, path) from None  # same subclass (BrokenPipeError...)
 
 
 def _is_device_or_pipe(path):

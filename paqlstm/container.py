@@ -10,14 +10,17 @@ chunk, `ArchiveDecompressor` at most one compressed chunk plus its decoded outpu
 (beyond what a caller hands it in one call).
 They are push-style, like `lzma.LZMACompressor` / `lzma.LZMADecompressor`, and
 `ArchiveReader` turns a file of archives into a readable stream on top of them.
+`frames` lays an archive out in its parts without decoding it, for tests and tools.
 """
 import io
 import json
 import struct
 import zlib
+from dataclasses import dataclass
 
-from .engine import CHUNK_SIZE, MAX_CHUNK_SIZE, Decoder, Encoder, Settings, max_payload_size
+from .engine import CHUNK_SIZE, MAX_CHUNK_SIZE, Decoder, Encoder, max_payload_size
 from .errors import PaqlstmError
+from .settings import Settings
 
 MAGIC = b"PQLS"
 FORMAT_VERSION = 2   # changes whenever the model predicts differently: a decoder must replay it exactly
@@ -57,13 +60,16 @@ def _trailer(length, crc):
 
 
 class ArchiveCompressor:
-    """Turns data fed in pieces into one archive; like lzma.LZMACompressor."""
+    """Turns data fed in pieces into one archive of chunks of chunk_size raw bytes; like
+    lzma.LZMACompressor."""
 
-    def __init__(self, settings):
+    def __init__(self, settings, chunk_size=CHUNK_SIZE):
+        if not 1 <= chunk_size <= MAX_CHUNK_SIZE:
+            raise ValueError(f"chunk_size {chunk_size} outside 1-{MAX_CHUNK_SIZE}")
         self.settings = settings
         self._header = _header(settings)  # emitted with the first output
         self._encoder = Encoder(settings)
-        self._chunk_size = CHUNK_SIZE
+        self._chunk_size = chunk_size
         self._pending = bytearray()   # raw bytes waiting for a full chunk
         self._length = 0
         self._crc = 0
@@ -288,3 +294,68 @@ class ArchiveReader(io.RawIOBase):
             if result:
                 self._position += len(result)
                 return result
+
+
+@dataclass(frozen=True)
+class ChunkFrame:
+    """Where one chunk is in a file of archives, and the lengths it declares."""
+    start: int                # its raw length field
+    raw_length: int
+    compressed_length: int
+
+    @property
+    def payload_start(self):
+        return self.start + _CHUNK.size
+
+    @property
+    def end(self):
+        return self.payload_start + self.compressed_length
+
+
+@dataclass(frozen=True)
+class ArchiveFrame:
+    """The parts of one archive in a file of archives: offsets and the fields' values."""
+    start: int                # its magic
+    version: int
+    settings_text: bytes      # the header's JSON, as stored
+    header_crc: int
+    header_end: int           # just past the header's CRC
+    chunks: tuple             # ChunkFrame, in order
+    end_of_chunks: int        # the empty chunk that ends the run
+    trailer_start: int
+    length: int               # the trailer's length of the data
+    crc: int                  # the trailer's CRC-32 of the data
+    trailer_crc: int
+    end: int                  # just past the trailer's CRC
+
+    @property
+    def settings(self):
+        return json.loads(self.settings_text)
+
+
+def frames(data):
+    """The archives in `data` (a file of them, back to back), laid out without decoding or
+    checking any CRC; PaqlstmError where the layout itself is broken (a tool's input should be
+    a well-formed archive: the decoder is what judges damaged ones)."""
+    found, pos = [], 0
+    try:
+        while pos < len(data):
+            magic, version, body_length = _PREFIX.unpack_from(data, pos)
+            if magic != MAGIC:
+                raise PaqlstmError(f"not a paqlstm archive at offset {pos}")
+            settings_end = pos + _PREFIX.size + body_length
+            header_end = settings_end + _CRC.size
+            chunks, chunk = [], ChunkFrame(header_end, *_CHUNK.unpack_from(data, header_end))
+            while chunk.raw_length:
+                chunks.append(chunk)
+                chunk = ChunkFrame(chunk.end, *_CHUNK.unpack_from(data, chunk.end))
+            trailer_start = chunk.payload_start
+            end = trailer_start + _TRAILER.size + _CRC.size
+            found.append(ArchiveFrame(
+                pos, version, bytes(data[pos + _PREFIX.size:settings_end]), *_CRC.unpack_from(data, settings_end),
+                header_end, tuple(chunks), chunk.start, trailer_start, *_TRAILER.unpack_from(data, trailer_start),
+                *_CRC.unpack_from(data, trailer_start + _TRAILER.size), end))
+            pos = end
+    except struct.error:
+        raise PaqlstmError(f"truncated archive at offset {pos}") from None
+    return found

@@ -127,7 +127,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     if args.level is None:
-        from paqlstm.engine import DEFAULT_LEVEL
+        from paqlstm.settings import DEFAULT_LEVEL
         args.level = DEFAULT_LEVEL
     if args.worker:
         try:

@@ -97,44 +97,27 @@ class Sample:
 
 def _pack(data, level, chunk_size=None, sized=True, **options):
     """An archive of data: tables sized to it (as paqlstm.compress does) or the level's (as streaming)."""
-    from paqlstm import container
-    from paqlstm.engine import Settings
+    from paqlstm.container import ArchiveCompressor
+    from paqlstm.engine import CHUNK_SIZE
+    from paqlstm.settings import Settings
     settings = Settings(level=level, **options)
-    saved = container.CHUNK_SIZE
-    if chunk_size:
-        container.CHUNK_SIZE = chunk_size
-    try:
-        compressor = container.ArchiveCompressor(settings.sized_for(len(data)) if sized else settings)
-        return compressor.compress(data) + compressor.flush()
-    finally:
-        container.CHUNK_SIZE = saved
+    compressor = ArchiveCompressor(settings.sized_for(len(data)) if sized else settings, chunk_size or CHUNK_SIZE)
+    return compressor.compress(data) + compressor.flush()
 
 
 def archive_regions(archive):
     """Name every byte range of a well-formed file of archives: header, chunk heads, payloads..."""
-    regions, pos = [], 0
-    while pos < len(archive):
-        body = struct.unpack_from("<H", archive, pos + 5)[0]
-        regions.append((pos, pos + 7 + body + 4, "header"))
-        pos += 7 + body + 4
-        while True:
-            raw, comp = struct.unpack_from("<II", archive, pos)
-            if raw == 0:
-                regions.append((pos, pos + 8, "end-of-chunks"))
-                regions.append((pos + 8, pos + 24, "trailer"))
-                pos += 24
-                break
-            regions.append((pos, pos + 8, "chunk-lengths"))
-            regions.append((pos + 8, pos + 8 + comp - 4, "payload"))
-            regions.append((pos + 8 + comp - 4, pos + 8 + comp, "payload-flush"))  # last 4 bytes
-            pos += 8 + comp
+    from paqlstm.container import frames
+    regions = []
+    for frame in frames(archive):
+        regions.append((frame.start, frame.header_end, "header"))
+        for chunk in frame.chunks:
+            regions.append((chunk.start, chunk.payload_start, "chunk-lengths"))
+            regions.append((chunk.payload_start, chunk.end - 4, "payload"))
+            regions.append((chunk.end - 4, chunk.end, "payload-flush"))  # last 4 bytes
+        regions.append((frame.end_of_chunks, frame.trailer_start, "end-of-chunks"))
+        regions.append((frame.trailer_start, frame.end, "trailer"))
     return regions
-
-
-def lstm_available():
-    import dataclasses as dc
-    from paqlstm.engine import Settings
-    return "lstm" in {f.name for f in dc.fields(Settings)}
 
 
 def make_corpus(level=1):
@@ -153,10 +136,9 @@ def make_corpus(level=1):
     for name, data, chunk_size, sized in specs:
         archive = _pack(data, level, chunk_size, sized)
         corpus.append(Sample(name, data, archive, archive_regions(archive)))
-    if lstm_available():  # the LSTM's kernels decode damaged data too
-        data = generated_text(500, 5)
-        archive = _pack(data, level, 256, True, lstm=True)
-        corpus.append(Sample("lstm-text-2-chunks", data, archive, archive_regions(archive)))
+    data = generated_text(500, 5)   # the LSTM's kernels decode damaged data too
+    archive = _pack(data, level, 256, True, lstm=True)
+    corpus.append(Sample("lstm-text-2-chunks", data, archive, archive_regions(archive)))
     # Two archives back to back decode to the concatenation.
     first, second = generated_text(300, 4), b"tail " * 20
     head = _pack(first, level)
@@ -221,19 +203,20 @@ def _settings_bodies(good):
 
 def _forge(rng, sample):
     """A structural field set to a chosen value, with the checksums that cover it made right."""
+    from paqlstm.container import frames
     archive = bytearray(sample.archive)
-    chunks = [(start, name) for start, end, name in sample.regions if name == "chunk-lengths"]
+    laid_out = frames(sample.archive)
+    frame = laid_out[0]
+    chunks = [chunk for member in laid_out for chunk in member.chunks]
     choice = rng.randrange(4)
     if choice == 0 or (choice == 1 and not chunks):  # header settings
-        header_end = next(end for start, end, name in sample.regions if name == "header")
-        good = json.loads(sample.archive[7:header_end - 4])
-        body = rng.choice(_settings_bodies(good) + [rng.randbytes(rng.randrange(1, 40))])
+        body = rng.choice(_settings_bodies(frame.settings) + [rng.randbytes(rng.randrange(1, 40))])
         head = sample.archive[:5] + struct.pack("<H", len(body)) + body   # magic and version kept
-        return bytes(head + struct.pack("<I", zlib.crc32(head)) + archive[header_end:]), \
+        return bytes(head + struct.pack("<I", zlib.crc32(head)) + archive[frame.header_end:]), \
             f"settings {body[:40]!r}{'...' if len(body) > 40 else ''}", "header"
     if choice == 1:  # a chunk's raw or compressed length
-        start, _ = rng.choice(chunks)
-        raw, comp = struct.unpack_from("<II", archive, start)
+        chunk = rng.choice(chunks)
+        start, raw, comp = chunk.start, chunk.raw_length, chunk.compressed_length
         field = rng.randrange(2)
         old = (raw, comp)[field]
         value = rng.choice([0, 1, old - 1, old + 1, old * 2, old + (1 << rng.randrange(32)), old // 2,
@@ -245,13 +228,11 @@ def _forge(rng, sample):
         return bytes(archive), f"chunk at {start}: {('raw_len', 'comp_len')[field]} {old} -> {value}", \
             "chunk-lengths"
     if choice == 2:  # the end-of-chunks marker's compressed length
-        start = next(s for s, e, name in sample.regions if name == "end-of-chunks")
         value = rng.choice([1, 8, 0xFFFFFFFF, rng.randrange(1, 1 << 32)])
-        struct.pack_into("<I", archive, start + 4, value)
+        struct.pack_into("<I", archive, frame.end_of_chunks + 4, value)
         return bytes(archive), f"end-of-chunks comp_len = {value}", "end-of-chunks"
     # The trailer's length or data CRC, with the trailer's own CRC made right.
-    start = next(s for s, e, name in sample.regions if name == "trailer")
-    length, crc = struct.unpack_from("<QI", archive, start)
+    start, length, crc = frame.trailer_start, frame.length, frame.crc
     if rng.randrange(2):
         length = rng.choice([length + 1, max(length - 1, 0) if length else 1, 0 if length else 5,
                              1 << 63, rng.randrange(1 << 64)])
@@ -398,8 +379,7 @@ def worker_main():
     """Read length-prefixed archives on stdin; answer one JSON line each on stdout."""
     import paqlstm
     paqlstm.decompress(paqlstm.compress(generated_text(2000, 0), level=1))  # compile / load kernels
-    if lstm_available():
-        paqlstm.decompress(paqlstm.compress(generated_text(200, 0), level=1, lstm=True))
+    paqlstm.decompress(paqlstm.compress(generated_text(200, 0), level=1, lstm=True))
     out = sys.stdout.buffer
     out.write(b'{"ready":true}\n')
     out.flush()

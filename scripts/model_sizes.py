@@ -13,7 +13,8 @@ import json
 import os
 import time
 
-from paqlstm.engine import Encoder, Settings
+from paqlstm.engine import Encoder
+from paqlstm.settings import Settings
 
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data")
 DEFAULT_INPUTS = [f"{DATA}/alice29.txt:0", f"{DATA}/dickens:1000000", f"{DATA}/xml:500000"]

@@ -49,7 +49,8 @@ def dump_encoder(out_dir):
 
 def profile(args):
     os.environ["NUMBA_CACHE_DIR"] = tempfile.mkdtemp(prefix="paqlstm-profile-")
-    from paqlstm.engine import Encoder, Settings
+    from paqlstm.engine import Encoder
+    from paqlstm.settings import Settings
     with open(args.file, "rb") as f:
         data = f.read(args.prefix)
     encoder = Encoder(Settings(level=args.level).sized_for(len(data)))

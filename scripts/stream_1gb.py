@@ -6,7 +6,7 @@ XML-like markup, binary records, and earlier blocks repeated with small edits, s
 every model has something to find), pipes it through the command line at a level,
 checks that the SHA-256 of what comes back equals the input's, and reports for each
 child its wall time, CPU time, speed and peak RSS against the level's memory bound
-(`paqlstm.engine.level_memory`, the table `paqlstm compress --help` shows) plus the
+(`paqlstm.settings.level_memory`, the table `paqlstm compress --help` shows) plus the
 interpreter's own footprint (measured by a child that loads the kernels and codes a
 few bytes at level 1).
 
@@ -277,7 +277,7 @@ def parse_size(text):
 
 
 def main(argv=None):
-    from paqlstm.engine import DEFAULT_LEVEL, level_memory
+    from paqlstm.settings import DEFAULT_LEVEL, level_memory
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", type=parse_size, default=1 << 30,
                         help="bytes to generate: 1G (default), 50M, 300K ... (binary units)")

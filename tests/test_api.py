@@ -1,13 +1,12 @@
 """The lzma-shaped Python API: one-shot, incremental, and file objects in binary and text mode."""
 import array
 import io
-import json
 
 import pytest
 
 import paqlstm
-from paqlstm import container
-from paqlstm.engine import DEFAULT_LEVEL
+from paqlstm.container import frames
+from paqlstm.settings import DEFAULT_LEVEL
 
 LEVEL = 2
 
@@ -18,7 +17,7 @@ def text(shared_data):
 
 
 def header_settings(archive):
-    return json.loads(archive[7:7 + int.from_bytes(archive[5:7], "little")])
+    return frames(archive)[0].settings
 
 
 def test_exports():
@@ -57,12 +56,12 @@ def test_decompress_errors():
             paqlstm.decompress(bad)
 
 
-def test_incremental_round_trip(text, monkeypatch):
-    monkeypatch.setattr(container, "CHUNK_SIZE", 2000)
-    compressor = paqlstm.Compressor(level=LEVEL, size_hint=len(text))
+def test_incremental_round_trip(text):
+    compressor = paqlstm.Compressor(level=LEVEL, size_hint=len(text), chunk_size=2000)
     archive = b"".join(compressor.compress(text[i:i + 777]) for i in range(0, len(text), 777))
     archive += compressor.flush()
-    assert archive == paqlstm.compress(text, level=LEVEL)
+    assert [chunk.raw_length for chunk in frames(archive)[0].chunks] == [2000] * 7 + [len(text) - 7 * 2000]
+    assert archive == paqlstm.compress(text, level=LEVEL, chunk_size=2000)
 
     decompressor = paqlstm.Decompressor()
     out = b"".join(decompressor.decompress(archive[i:i + 500]) for i in range(0, len(archive), 500))

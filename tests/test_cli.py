@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 import paqlstm
 from paqlstm.cli import cli
-from paqlstm.engine import LEVEL_TABLE_BITS
+from paqlstm.settings import LEVEL_TABLE_BITS
 
 
 def run(*args, input=None):

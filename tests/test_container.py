@@ -10,16 +10,18 @@ import numpy as np
 import pytest
 
 from paqlstm import container
-from paqlstm.container import FORMAT_VERSION, ArchiveCompressor, ArchiveDecompressor, ArchiveReader
-from paqlstm.engine import MAX_CHUNK_SIZE, Settings
+from paqlstm.container import FORMAT_VERSION, ArchiveCompressor, ArchiveDecompressor, ArchiveReader, frames
+from paqlstm.engine import CHUNK_SIZE, MAX_CHUNK_SIZE
 from paqlstm.errors import PaqlstmError
+from paqlstm.settings import Settings
 
 LEVEL = 1
+SMALL_CHUNKS = 4096
 
 
-def pack(data, settings=Settings(level=LEVEL), pieces=1):
+def pack(data, settings=Settings(level=LEVEL), pieces=1, chunk_size=CHUNK_SIZE):
     """An archive of data, fed to the compressor in `pieces` roughly equal parts."""
-    compressor = ArchiveCompressor(settings)
+    compressor = ArchiveCompressor(settings, chunk_size)
     step = max(1, -(-len(data) // pieces))
     out = [compressor.compress(data[i:i + step]) for i in range(0, len(data), step)]
     return b"".join(out) + compressor.flush()
@@ -29,29 +31,10 @@ def unpack(archive):
     return ArchiveReader(io.BytesIO(archive)).readall()
 
 
-def layout(archive):
-    """Split an archive into (header, [(raw_len, comp_len, offset)], trailer offset) by hand."""
-    body_length = struct.unpack_from("<H", archive, 5)[0]
-    pos = header_end = 7 + body_length + 4
-    chunks = []
-    while True:
-        raw_length, comp_length = struct.unpack_from("<II", archive, pos)
-        if raw_length == 0:
-            return archive[:header_end], chunks, pos + 8
-        chunks.append((raw_length, comp_length, pos))
-        pos += 8 + comp_length
-
-
 def with_trailer(archive, length, crc):
     """The archive with its trailer rewritten (and the trailer's own CRC made right)."""
     fields = struct.pack("<QI", length, crc)
-    return archive[:-16] + fields + struct.pack("<I", zlib.crc32(fields))
-
-
-@pytest.fixture
-def small_chunks(monkeypatch):
-    monkeypatch.setattr(container, "CHUNK_SIZE", 4096)
-    return 4096
+    return archive[:frames(archive)[0].trailer_start] + fields + struct.pack("<I", zlib.crc32(fields))
 
 
 @pytest.fixture(scope="module")
@@ -103,10 +86,10 @@ def test_header_carries_any_settings_fields(monkeypatch):
 
     settings = Extended(level=LEVEL, rate=1 / 3, width=7, turbo=False)
     archive = pack(b"some data " * 10, settings)
-    header, _, _ = layout(archive)
+    header = frames(archive)[0].settings_text
     tables = {"hash_bits": settings.hash_bits, "history_bits": settings.history_bits}
-    assert json.loads(header[7:-4]) == {"width": 7, "level": LEVEL, "turbo": False, "rate": 1 / 3, **tables}
-    assert header[7:-4] == (b'{"hash_bits":%d,"history_bits":%d,"level":1,"rate":0.3333333333333333,'
+    assert json.loads(header) == {"width": 7, "level": LEVEL, "turbo": False, "rate": 1 / 3, **tables}
+    assert header == (b'{"hash_bits":%d,"history_bits":%d,"level":1,"rate":0.3333333333333333,'
                             b'"turbo":false,"width":7}' % (settings.hash_bits, settings.history_bits))
     monkeypatch.setattr(container, "Settings", Extended)
     decompressor = ArchiveDecompressor()
@@ -123,22 +106,47 @@ def test_unstorable_settings_are_refused():
         ArchiveCompressor(Odd(level=LEVEL))
 
 
-def test_many_chunks_whatever_the_piece_sizes(text, small_chunks):
-    one_go = pack(text)
-    _, chunks, _ = layout(one_go)
-    assert [raw for raw, _, _ in chunks] == [small_chunks] * 4 + [len(text) - 4 * small_chunks]
+def test_many_chunks_whatever_the_piece_sizes(text):
+    one_go = pack(text, chunk_size=SMALL_CHUNKS)
+    [frame] = frames(one_go)
+    assert [chunk.raw_length for chunk in frame.chunks] == [SMALL_CHUNKS] * 4 + [len(text) - 4 * SMALL_CHUNKS]
     # How the input is fed must not change the archive.
-    assert pack(text, pieces=7) == one_go
-    assert pack(text, pieces=len(text) // 3) == one_go
+    assert pack(text, pieces=7, chunk_size=SMALL_CHUNKS) == one_go
+    assert pack(text, pieces=len(text) // 3, chunk_size=SMALL_CHUNKS) == one_go
     assert unpack(one_go) == text
 
 
-def test_compressor_emits_chunks_as_they_fill(small_chunks):
-    compressor = ArchiveCompressor(Settings(level=LEVEL))
+def test_frames_lay_out_every_part(text):
+    archive = pack(text, chunk_size=SMALL_CHUNKS) + pack(b"")
+    first, second = frames(archive)
+    assert (first.start, first.version, first.settings) == (0, FORMAT_VERSION, Settings(level=LEVEL).to_dict())
+    assert first.header_crc == zlib.crc32(archive[:first.header_end - 4])
+    assert first.chunks[0].start == first.header_end and first.chunks[-1].end == first.end_of_chunks
+    assert all(a.end == b.start for a, b in zip(first.chunks, first.chunks[1:]))
+    assert first.trailer_start == first.end_of_chunks + 8 and first.end == second.start == first.trailer_start + 16
+    assert (first.length, first.crc) == (len(text), zlib.crc32(text))
+    assert first.trailer_crc == zlib.crc32(archive[first.trailer_start:first.end - 4])
+    assert second.chunks == () and second.end == len(archive)
+    with pytest.raises(PaqlstmError, match="truncated archive"):
+        frames(archive[:-1])
+    with pytest.raises(PaqlstmError, match="not a paqlstm archive"):
+        frames(archive + b"garbage")
+
+
+def test_chunk_size_is_a_parameter_not_stored(text):
+    small = pack(text, chunk_size=SMALL_CHUNKS)
+    assert frames(small)[0].settings_text == frames(pack(text))[0].settings_text
+    for chunk_size in (0, MAX_CHUNK_SIZE + 1):
+        with pytest.raises(ValueError, match="chunk_size"):
+            ArchiveCompressor(Settings(level=LEVEL), chunk_size)
+
+
+def test_compressor_emits_chunks_as_they_fill():
+    compressor = ArchiveCompressor(Settings(level=LEVEL), SMALL_CHUNKS)
     first = compressor.compress(b"a" * 100)
     assert first.startswith(b"PQLS") and len(first) < 60   # the header only
     assert compressor.compress(b"b" * 100) == b""
-    assert len(compressor.compress(b"c" * small_chunks)) > 8  # one full chunk out
+    assert len(compressor.compress(b"c" * SMALL_CHUNKS)) > 8  # one full chunk out
     compressor.flush()
     with pytest.raises(ValueError):
         compressor.flush()
@@ -146,8 +154,8 @@ def test_compressor_emits_chunks_as_they_fill(small_chunks):
         compressor.compress(b"more")
 
 
-def test_decompressor_byte_by_byte_with_output_limit(text, small_chunks):
-    archive = pack(text)
+def test_decompressor_byte_by_byte_with_output_limit(text):
+    archive = pack(text, chunk_size=SMALL_CHUNKS)
     pieces = [archive[i:i + 1] for i in range(len(archive) - 1)] + [archive[-1:] + b"NEXT"]
     decompressor = ArchiveDecompressor()
     out = bytearray()
@@ -162,16 +170,16 @@ def test_decompressor_byte_by_byte_with_output_limit(text, small_chunks):
         decompressor.decompress(b"x")
 
 
-def test_decompressor_max_length_semantics(text, small_chunks):
+def test_decompressor_max_length_semantics(text):
     decompressor = ArchiveDecompressor()
-    first = decompressor.decompress(pack(text), 10)
+    first = decompressor.decompress(pack(text, chunk_size=SMALL_CHUNKS), 10)
     assert first == text[:10] and not decompressor.needs_input and not decompressor.eof
     assert decompressor.decompress(b"", 0) == b""
     rest = decompressor.decompress(b"")
     assert first + rest == text and decompressor.eof and not decompressor.needs_input
 
 
-def test_reader_reads_its_file_in_bounded_pieces(text, small_chunks):
+def test_reader_reads_its_file_in_bounded_pieces(text):
     class Recording(io.BytesIO):
         sizes = []
 
@@ -179,7 +187,7 @@ def test_reader_reads_its_file_in_bounded_pieces(text, small_chunks):
             self.sizes.append(size)
             return super().read(size)
 
-    source = Recording(pack(text))
+    source = Recording(pack(text, chunk_size=SMALL_CHUNKS))
     reader = ArchiveReader(source)
     assert reader.read(100) == text[:100]
     assert reader.tell() == 100
@@ -212,8 +220,7 @@ def test_unknown_version():
 
 def test_header_corruption():
     archive = pack(b"abc")
-    header, _, _ = layout(archive)
-    for pos in range(5, len(header)):
+    for pos in range(5, frames(archive)[0].header_end):
         damaged = bytearray(archive)
         damaged[pos] ^= 0x01
         with pytest.raises(PaqlstmError):
@@ -238,7 +245,7 @@ def test_valid_checksum_but_unknown_settings():
 ])
 def test_impossible_chunk_lengths(raw_length, comp_length, message):
     archive = pack(b"hello " * 100)
-    _, [(_, _, offset)], _ = layout(archive)
+    offset = frames(archive)[0].chunks[0].start
     damaged = archive[:offset] + struct.pack("<II", raw_length, comp_length) + archive[offset + 8:]
     with pytest.raises(PaqlstmError, match=message):
         unpack(damaged)
@@ -246,24 +253,26 @@ def test_impossible_chunk_lengths(raw_length, comp_length, message):
 
 def test_chunk_length_mismatch_is_detected():
     archive = pack(b"hello " * 100)
-    _, [(raw_length, comp_length, offset)], _ = layout(archive)
+    [chunk] = frames(archive)[0].chunks
     for delta in (-1, 1):
-        damaged = archive[:offset] + struct.pack("<II", raw_length + delta, comp_length) + archive[offset + 8:]
+        damaged = bytearray(archive)
+        damaged[chunk.start:chunk.payload_start] = struct.pack("<II", chunk.raw_length + delta, chunk.compressed_length)
         with pytest.raises(PaqlstmError, match="corrupt archive"):
-            unpack(damaged)
+            unpack(bytes(damaged))
 
 
 def test_payload_corruption_is_detected(text):
     archive = pack(text)
-    _, [(_, comp_length, offset)], _ = layout(archive)
-    for pos in (offset + 8, offset + 8 + comp_length // 3, offset + 8 + comp_length // 2):
+    [chunk] = frames(archive)[0].chunks
+    for pos in (chunk.payload_start, chunk.payload_start + chunk.compressed_length // 3,
+                chunk.payload_start + chunk.compressed_length // 2):
         damaged = bytearray(archive)
         damaged[pos] ^= 0x40
         with pytest.raises(PaqlstmError, match="corrupt archive"):
             unpack(bytes(damaged))
     # The coder's final bytes have slack: a change there either decodes the same data or fails.
     damaged = bytearray(archive)
-    damaged[offset + 8 + comp_length - 1] ^= 0x40
+    damaged[chunk.end - 1] ^= 0x40
     try:
         assert unpack(bytes(damaged)) == text
     except PaqlstmError as exc:
@@ -285,10 +294,10 @@ def test_trailer_checks():
     assert unpack(with_trailer(archive, len(data), crc)) == data
 
 
-def test_every_truncation_is_detected(small_chunks):
+def test_every_truncation_is_detected():
     data = bytes(range(256)) * 20
-    archive = pack(data)
-    assert len(layout(archive)[1]) == 2
+    archive = pack(data, chunk_size=SMALL_CHUNKS)
+    assert len(frames(archive)[0].chunks) == 2
     for cut in range(1, len(archive)):
         with pytest.raises(PaqlstmError, match="^truncated archive$"):
             unpack(archive[:cut])

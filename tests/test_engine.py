@@ -2,8 +2,9 @@
 import numpy as np
 import pytest
 
-from paqlstm.engine import LEVEL_TABLE_BITS, MIN_TABLE_BITS, Decoder, Encoder, Settings, level_memory
+from paqlstm.engine import Decoder, Encoder
 from paqlstm.errors import PaqlstmError
+from paqlstm.settings import LEVEL_TABLE_BITS, MIN_TABLE_BITS, Settings, level_memory
 
 
 def _round_trip(data, level=1, chunk=1 << 16):

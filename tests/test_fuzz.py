@@ -7,24 +7,22 @@ The mutations are scripts/fuzz_archives.py's, which runs 10,000+ of them in work
 processes with timeouts; here 2,000 random ones and every header byte run in-process.
 """
 import collections
-import dataclasses
 import importlib.util
 import time
 from pathlib import Path
-from unittest import mock
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import paqlstm
-from paqlstm import container
-from paqlstm.container import ArchiveCompressor, ArchiveDecompressor
-from paqlstm.engine import MAX_CHUNK_SIZE, Settings
-from paqlstm.predictor import new_predictor
-from paqlstm.errors import PaqlstmError
-from paqlstm.primitives.coder import new_coder_state
+from paqlstm.container import ArchiveCompressor, ArchiveDecompressor, frames
 from paqlstm.blocks import decode_block
+from paqlstm.engine import MAX_CHUNK_SIZE
+from paqlstm.errors import PaqlstmError
+from paqlstm.settings import Settings
+from paqlstm.predictor import new_predictor
+from paqlstm.primitives.coder import new_coder_state
 
 _SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "fuzz_archives.py"
 _spec = importlib.util.spec_from_file_location("fuzz_archives", _SCRIPT)
@@ -36,10 +34,8 @@ RANDOM_CASES = 2000
 
 
 def _variants():
-    """Model settings to round-trip with: LSTM off, and on once the engine has it."""
-    lstm_on = pytest.param({"lstm": True}, id="lstm-on", marks=pytest.mark.skipif(
-        "lstm" not in {f.name for f in dataclasses.fields(Settings)}, reason="the LSTM is not built yet"))
-    return [pytest.param({}, id="lstm-off"), lstm_on]
+    """Model settings to round-trip with: LSTM off and on."""
+    return [pytest.param({}, id="lstm-off"), pytest.param({"lstm": True}, id="lstm-on")]
 
 
 # --- round trips of arbitrary data -----------------------------------------------
@@ -65,11 +61,10 @@ def test_round_trip_of_any_bytes(options, data):
        limit=st.integers(1, 3000))
 def test_streamed_round_trip_in_any_pieces(options, data, cuts, feed, limit):
     """Many small chunks, data fed in arbitrary pieces, archive read back in others."""
-    with mock.patch.object(container, "CHUNK_SIZE", 333):
-        compressor = ArchiveCompressor(Settings(level=LEVEL, **options))
-        bounds = sorted({0, len(data), *(c for c in cuts if c < len(data))})
-        archive = b"".join(compressor.compress(data[a:b]) for a, b in zip(bounds, bounds[1:]))
-        archive += compressor.flush()
+    compressor = ArchiveCompressor(Settings(level=LEVEL, **options), chunk_size=333)
+    bounds = sorted({0, len(data), *(c for c in cuts if c < len(data))})
+    archive = b"".join(compressor.compress(data[a:b]) for a, b in zip(bounds, bounds[1:]))
+    archive += compressor.flush()
     decompressor = ArchiveDecompressor()
     out = bytearray()
     for start in range(0, len(archive), feed):
@@ -137,7 +132,7 @@ def test_damaged_archives_through_the_command_line(corpus):
 def test_forged_chunk_length_costs_little(corpus, sample_name):
     """A chunk claiming 16 MiB of data stops soon after its real payload runs out."""
     sample = next(s for s in corpus if s.name == sample_name)
-    start = next(s for s, e, name in sample.regions if name == "chunk-lengths")
+    start = frames(sample.archive)[0].chunks[0].start
     archive = bytearray(sample.archive)
     archive[start:start + 4] = MAX_CHUNK_SIZE.to_bytes(4, "little")
     started = time.perf_counter()
@@ -149,11 +144,12 @@ def test_forged_chunk_length_costs_little(corpus, sample_name):
 def test_decoder_never_reads_past_its_input(corpus):
     """A chunk's payload cut short decodes the same whatever bytes follow it in memory."""
     sample = next(s for s in corpus if s.name == "text-700")
+    [frame] = frames(sample.archive)
     decompressor = ArchiveDecompressor()
-    decompressor.decompress(sample.archive[:sample.regions[0][1]])  # header only: settings known
-    start = next(s for s, e, name in sample.regions if name == "chunk-lengths")
-    raw_length, comp_length = np.frombuffer(sample.archive, "<u4", 2, start)
-    payload = np.frombuffer(sample.archive, np.uint8, comp_length, start + 8)
+    decompressor.decompress(sample.archive[:frame.header_end])  # header only: settings known
+    [chunk] = frame.chunks
+    raw_length, comp_length = chunk.raw_length, chunk.compressed_length
+    payload = np.frombuffer(sample.archive, np.uint8, comp_length, chunk.payload_start)
     for keep in (0, 1, 3, 4, comp_length // 2, comp_length - 1):
         results = set()
         for filler in (0x00, 0xFF, 0x5A):

@@ -6,8 +6,10 @@ from click.testing import CliRunner
 
 import paqlstm
 from paqlstm.cli import cli
-from paqlstm.engine import Decoder, Encoder, Settings
+from paqlstm.container import frames
+from paqlstm.engine import Decoder, Encoder
 from paqlstm.errors import PaqlstmError
+from paqlstm.settings import Settings
 
 LEVEL = 2
 SMALL_LSTM = dict(lstm=True, lstm_cells=8, lstm_horizon=10)
@@ -33,8 +35,7 @@ def test_lstm_on_round_trips_with_every_kind_of_blend(text, blend):
 def test_lstm_off_archive_is_the_classic_engines(text):
     off = paqlstm.compress(text, level=LEVEL)
     assert off == paqlstm.compress(text, level=LEVEL, lstm=False, lstm_cells=64, blend=1.0)
-    header = json.loads(off[7:7 + int.from_bytes(off[5:7], "little")])
-    assert set(header) == {"level", "hash_bits", "history_bits"}   # no LSTM options when off
+    assert set(frames(off)[0].settings) == {"level", "hash_bits", "history_bits"}   # no LSTM options when off
     on = paqlstm.compress(text, level=LEVEL, **SMALL_LSTM)
     assert on != off and paqlstm.decompress(on) == text
 

@@ -165,7 +165,7 @@ def full_report(rungs, sweep=None):
             "input": {"path": "/x", "name": "x", "bytes": 10_192_446, "used_bytes": 10_192_446, "sha256_used": "ab",
                       "default_corpus": None},
             "config": {"rungs": "10M", "planned_rungs": ["10M"], "level": 9, "jobs": 1, "executor": "local",
-                       "lstm_options": {}, "sweep": sweep or {}, "variants": [], "compressor": {"lstm": True},
+                       "lstm_options": {}, "sweep": sweep or {}, "variants": [],
                        "rerun": "paqlstm ladder x"},
             "versions": {"python": "3"}, "machine": {"cpus": 2}, "notes": [], "rungs": rungs,
             "verdict": verdict.decide(rungs, ["10M"], False), "charts": None}
@@ -230,10 +230,6 @@ def test_a_failure_while_the_code_changed_says_so():
 
 # ---------------------------------------------------------------- end to end
 
-def lstm_available():
-    return command.compressor_features(command.compress_option_names())["lstm"]
-
-
 def read_report(out):
     data = json.loads((out / "report.json").read_text())
     assert (out / "report.md").read_text().startswith("# paqlstm decision ladder: ")
@@ -249,16 +245,10 @@ def test_ladder_end_to_end_on_dickens(shared_data, tmp_path):
     assert first["baseline"]["status"] == "ok" and first["baseline"]["round_trip"]
     assert first["baseline"]["archive_bytes"] < K and first["baseline"]["compress"]["peak_rss_bytes"] > 0
     assert data["input"]["sha256_used"] == corpus.sha256_file(shared_data / "dickens", 100 * K)
-    if lstm_available():
-        assert result.exit_code == 0, result.output
-        assert data["status"] == "complete" and [r["status"] for r in data["rungs"]] == ["ok", "ok"]
-        assert data["verdict"]["rung"] == "100K" and data["verdict"]["band"] in verdict.BANDS
-        assert data["verdict"]["provisional"]
-    else:   # before the LSTM lands: the LSTM-on run fails with a usage error, and that is NO-GO (debug)
-        assert result.exit_code == 1, result.output
-        assert data["status"] == "failed" and data["verdict"]["decision"] == verdict.DEBUG
-        assert "No such option" in first["variants"][0]["result"]["error"]
-        assert data["rungs"][1]["status"] == "pending"
+    assert result.exit_code == 0, result.output
+    assert data["status"] == "complete" and [r["status"] for r in data["rungs"]] == ["ok", "ok"]
+    assert data["verdict"]["rung"] == "100K" and data["verdict"]["band"] in verdict.BANDS
+    assert data["verdict"]["provisional"]
     assert "verdict: " in result.stdout
 
 

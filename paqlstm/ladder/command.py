@@ -16,7 +16,8 @@ from dataclasses import replace
 import click
 from click.core import ParameterSource
 
-from ..engine import DEFAULT_LEVEL, LEVEL_TABLE_BITS
+from ..click_options import schema_option
+from ..settings import DEFAULT_LEVEL, LSTM_OPTIONS, OPTIONS
 from . import corpus, plan, report as reports, runs, verdict as rules
 from .executors import make_executor
 from .progress import Progress
@@ -25,26 +26,12 @@ WARM_UP_BYTES = 1024
 DISTRIBUTIONS = ("paqlstm", "numba", "llvmlite", "numpy", "click", "tqdm", "matplotlib", "dask", "distributed")
 
 
-# ---------------------------------------------------------------- what the compressor takes
+# ---------------------------------------------------------------- the arms
 
-def compress_option_names():
-    """Every option string `paqlstm compress` accepts in this installation."""
-    from ..cli import cli
-    command = cli.commands["compress"]
-    return {name for param in command.params for name in (*param.opts, *param.secondary_opts)}
-
-
-def compressor_features(names):
-    return {"lstm": "--lstm" in names, "no_lstm": "--no-lstm" in names, "stats": "--stats" in names,
-            **{key: flag in names for key, (flag, *_) in plan.LSTM_OPTIONS.items()}}
-
-
-def arm_specs(rung, input_path, level, variants, features):
+def arm_specs(rung, input_path, level, variants):
     """The baseline and each variant of one rung, as runs.ArmSpec."""
-    baseline = ("--no-lstm",) if features["no_lstm"] else ()
-    arms = [(plan.BASELINE, baseline)] + [(v.name, v.flags()) for v in variants]
-    return [runs.ArmSpec(rung.label, input_path, rung.length, name, options, level, features["stats"])
-            for name, options in arms]
+    arms = [(plan.BASELINE, ("--no-lstm",))] + [(v.name, v.flags()) for v in variants]
+    return [runs.ArmSpec(rung.label, input_path, rung.length, name, options, level) for name, options in arms]
 
 
 # ---------------------------------------------------------------- the report's records
@@ -238,17 +225,6 @@ def _input(path):
     return path, size, None
 
 
-def _lstm_value(ctx, param, value):
-    """An LSTM option's value as typed (passed on to `paqlstm compress`), once checked."""
-    if value is None:
-        return None
-    try:
-        plan.check_value(param.name, value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
-    return value
-
-
 _HELP = f"""Run the LSTM decision ladder on INPUT and report GO / NO-GO.
 
 \b
@@ -276,25 +252,26 @@ Examples:
 """
 
 
+def _lstm_options(command):
+    """--lstm-cells and the other LSTM options of `paqlstm compress`, each fixed for every arm.
+    Left out, an option is the compressor's default."""
+    for option in reversed(LSTM_OPTIONS.values()):
+        command = schema_option(option, default=None)(command)
+    return command
+
+
 @click.command(help=_HELP, no_args_is_help=False)
 @click.argument("words", nargs=-1, metavar="[INPUT] [KEY=VALUES]...")
 @click.option("-o", "--out", metavar="DIR", help="Report directory.  [default: results/ladder-DATE-TIME]")
 @click.option("--rungs", default=plan.DEFAULT_RUNGS, show_default=True, metavar="SIZES",
               help="Comma-separated prefix sizes: bytes, or with K / M (1,024 / 1,048,576).")
-@click.option("--level", type=click.IntRange(min(LEVEL_TABLE_BITS), max(LEVEL_TABLE_BITS)), default=DEFAULT_LEVEL,
-              show_default=True, help="Compression level of every run.")
+@schema_option(OPTIONS["level"], note="the same for every run")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
               help="Runs at once. More than 1 shares the cores, so time overheads get noisier.")
-@click.option("--lstm-cells", callback=_lstm_value, metavar="N", help="LSTM cells.  [default: the compressor's]")
-@click.option("--lstm-layers", callback=_lstm_value, metavar="N", help="LSTM layers.")
-@click.option("--lstm-lr", callback=_lstm_value, metavar="X", help="LSTM learning rate.")
-@click.option("--lstm-clip", callback=_lstm_value, metavar="X", help="LSTM gradient clip.")
-@click.option("--lstm-horizon", callback=_lstm_value, metavar="N", help="LSTM training horizon.")
-@click.option("--blend", callback=_lstm_value, metavar="W|learn",
-              help="Weight of the LSTM in the final blend (0-1), or 'learn'.")
+@_lstm_options
 @click.option("--sweep", multiple=True, metavar="KEY=V1,V2,...",
               help="Run every combination of these values as LSTM-on variants, ranked in the report. "
-                   "Keys: " + ", ".join(plan.LSTM_OPTIONS) + ". Several KEY=VALUES may follow one --sweep.")
+                   "Keys: " + ", ".join(LSTM_OPTIONS) + ". Several KEY=VALUES may follow one --sweep.")
 @click.option("--scheduler", metavar="ADDRESS",
               help="Run on a dask.distributed scheduler (needs the 'dask' extra; workers need INPUT at the same "
                    "path).")
@@ -309,7 +286,6 @@ def ladder(words, out, rungs, level, jobs, sweep, scheduler, **lstm):
     input_path, input_size, built = _input(input_word)
     planned = plan.plan_rungs(wanted_rungs, input_size)
     variants = plan.variants(fixed, swept)
-    features = compressor_features(compress_option_names())
     out = out or _default_out()
     try:
         executor = make_executor(jobs, scheduler)
@@ -320,10 +296,6 @@ def ladder(words, out, rungs, level, jobs, sweep, scheduler, **lstm):
     notes = [f"{r.label}: {r.note}" for r in planned if r.note]
     notes += [f"{label}: same bytes as the rung below it (INPUT is {input_size:,} bytes): not run again"
               for label in plan.dropped_rungs(wanted_rungs, planned)]
-    if not features["lstm"]:
-        notes.append("This compressor has no --lstm option yet: the LSTM-on runs will fail (NO-GO: debug).")
-    if not features["stats"]:
-        notes.append("This compressor has no --stats option: LSTM diagnostics and charts are n/a.")
     if jobs > 1 and not scheduler:
         notes.append(f"{jobs} runs at once on {os.cpu_count()} CPUs: timings share the cores.")
     for note in notes:
@@ -339,13 +311,12 @@ def ladder(words, out, rungs, level, jobs, sweep, scheduler, **lstm):
         "config": {"rungs": rungs, "planned_rungs": [r.label for r in planned], "level": level, "jobs": jobs,
                    "executor": executor.describe(), "lstm_options": fixed, "sweep": swept,
                    "variants": [{"name": v.name, "params": v.params} for v in variants],
-                   "compressor": features,
                    "rerun": rerun_command(input_word or "", built is not None, level, rungs)},
         "versions": versions(), "machine": machine(), "code": runs.source_fingerprint(), "notes": notes,
         "rungs": [rung_record(r, input_path, variants) for r in planned],
         "verdict": None, "charts": None,
     }
-    rung_specs = [(record, arm_specs(r, input_path, level, variants, features))
+    rung_specs = [(record, arm_specs(r, input_path, level, variants))
                   for record, r in zip(report["rungs"], planned)]
     total = sum(2 * spec.length for _, specs in rung_specs for spec in specs)
     runs.reset_stop()

@@ -14,9 +14,10 @@ import json
 import os
 import sys
 import sysconfig
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from ..files import replacing
 
 TARGET_BYTES = 10 << 20
 FORMAT = 1                      # bump when the build recipe changes
@@ -125,18 +126,6 @@ def cache_name(target, root):
     return f"corpus-{impl}{sys.version_info.major}{sys.version_info.minor}-{key}"
 
 
-def _write_atomically(path, data):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as f:
-            f.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
-
-
 def sha256_file(path, limit=None):
     """Hex SHA-256 of a file, or of its first `limit` bytes."""
     digest = hashlib.sha256()
@@ -174,7 +163,9 @@ def default_corpus(directory=None, target=TARGET_BYTES, root=None):
     data, pieces = build_corpus(target, root)
     corpus = Corpus(str(data_path), len(data), hashlib.sha256(data).hexdigest(), pieces,
                     sys.version, str(root), cached=False)
-    _write_atomically(data_path, data)
+    directory.mkdir(parents=True, exist_ok=True)
     meta = {k: v for k, v in corpus.to_dict().items() if k not in ("path", "cached")}
-    _write_atomically(meta_path, json.dumps(meta, indent=2).encode())
+    for path, content in ((data_path, data), (meta_path, json.dumps(meta, indent=2).encode())):
+        with replacing(path) as file:
+            file.write(content)
     return corpus

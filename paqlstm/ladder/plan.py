@@ -6,28 +6,11 @@ import itertools
 import re
 from dataclasses import dataclass, field
 
-from ..engine import LEARNED_BLEND
+from ..settings import LSTM_OPTIONS
 
 DEFAULT_RUNGS = "1K,100K,10M"
 SIZE_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
 BASELINE = "baseline"
-
-
-def _blend(text):
-    """A fixed blend weight, or 'learn' (the compressor learns the blend)."""
-    return text if text == LEARNED_BLEND else float(text)
-
-
-# The compressor's LSTM options, by sweep key: (flag, type, check, what the check wants).
-# The compressor checks its own limits too; these catch typos before anything runs.
-LSTM_OPTIONS = {
-    "lstm_cells": ("--lstm-cells", int, lambda v: v >= 1, "an integer >= 1"),
-    "lstm_layers": ("--lstm-layers", int, lambda v: v >= 1, "an integer >= 1"),
-    "lstm_lr": ("--lstm-lr", float, lambda v: v > 0, "a number > 0"),
-    "lstm_clip": ("--lstm-clip", float, lambda v: v > 0, "a number > 0"),
-    "lstm_horizon": ("--lstm-horizon", int, lambda v: v >= 1, "an integer >= 1"),
-    "blend": ("--blend", _blend, lambda v: v == LEARNED_BLEND or 0 <= v <= 1, "a number from 0 to 1, or 'learn'"),
-}
 
 
 @dataclass(frozen=True)
@@ -41,7 +24,7 @@ class Rung:
 
 @dataclass(frozen=True)
 class Variant:
-    """An LSTM-on configuration: `params` maps sweep keys to values as typed (strings)."""
+    """An LSTM-on configuration: `params` maps sweep keys (LSTM options) to their values."""
     name: str
     params: dict = field(default_factory=dict)
 
@@ -95,14 +78,10 @@ def check_value(key, text):
     """The value `text` of sweep key `key` as the compressor will read it; ValueError if invalid."""
     if key not in LSTM_OPTIONS:
         raise ValueError(f"unknown sweep key {key!r}: expected one of {', '.join(LSTM_OPTIONS)}")
-    _, kind, valid, wanted = LSTM_OPTIONS[key]
     try:
-        value = kind(text)
-    except ValueError:
-        value = None
-    if value is None or not valid(value):
-        raise ValueError(f"invalid {key} value {text!r}: expected {wanted}")
-    return value
+        return LSTM_OPTIONS[key].parse(text)
+    except ValueError as exc:
+        raise ValueError(f"invalid {key} value {exc}") from None
 
 
 def is_sweep_word(word):
@@ -134,7 +113,7 @@ def option_flags(params):
     """('--lstm-cells', '48', ...) for a {sweep key: value} mapping."""
     flags = []
     for key, value in params.items():
-        flags += [LSTM_OPTIONS[key][0], str(value)]
+        flags += [LSTM_OPTIONS[key].flag, str(value)]
     return tuple(flags)
 
 

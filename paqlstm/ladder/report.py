@@ -6,10 +6,9 @@ replaced atomically. Charts need matplotlib (the `plots` extra) and the compress
 --stats; without either the report says why there are none.
 """
 import json
-import os
-import tempfile
 from pathlib import Path
 
+from ..files import replacing
 from . import verdict as rules
 
 JSON_NAME, MARKDOWN_NAME = "report.json", "report.md"
@@ -251,7 +250,6 @@ def render_markdown(report):
                   top["baseline"]["archive_bytes"]), ""]
     lines += [charts_section(report), ""]
     lines += ["## Run", "", f"- command: `{report['command']}`",
-              f"- compressor options found: {', '.join(k for k, v in config['compressor'].items() if v) or 'none'}",
               "- LSTM options: " + (" ".join(f"{k}={v}" for k, v in config["lstm_options"].items())
                                     or "the compressor's defaults"),
               "- sweep: " + (" ".join(f"{k}={','.join(v)}" for k, v in config["sweep"].items()) or "none"),
@@ -411,17 +409,6 @@ def _sizes_chart(plt, report, path):
 
 # ---------------------------------------------------------------- files
 
-def _write_atomically(path, text):
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
-
-
 def write_report(report, out, charts=False):
     """Write report.json and report.md into out (and the charts when asked); returns the paths."""
     out = Path(out)
@@ -429,6 +416,8 @@ def write_report(report, out, charts=False):
     if charts:
         files, note = draw_charts(report, out)
         report["charts"] = {"files": files, "note": note}
-    _write_atomically(out / JSON_NAME, json.dumps(report, indent=2, default=str) + "\n")
-    _write_atomically(out / MARKDOWN_NAME, render_markdown(report))
+    for name, text in ((JSON_NAME, json.dumps(report, indent=2, default=str) + "\n"),
+                       (MARKDOWN_NAME, render_markdown(report))):
+        with replacing(out / name) as file:
+            file.write(text.encode("utf-8"))
     return out / JSON_NAME, out / MARKDOWN_NAME

@@ -37,7 +37,6 @@ class ArmSpec:
     arm: str                     # "baseline" or a variant name
     options: tuple               # compress options choosing the arm, e.g. ("--lstm", "--blend", "0.2")
     level: int
-    stats: bool                  # the compressor takes --stats FILE.json
 
     @property
     def key(self):
@@ -220,8 +219,7 @@ def error_tail(text):
 def display_command(spec, stage):
     """The command of a stage as a person would type it (paths replaced by words)."""
     if stage == "compress":
-        stats = ["--stats", "STATS.json"] if spec.stats else []
-        return ["paqlstm", "compress", f"-{spec.level}", "-c", *spec.options, *stats, "INPUT"]
+        return ["paqlstm", "compress", f"-{spec.level}", "-c", *spec.options, "--stats", "STATS.json", "INPUT"]
     return ["paqlstm", "decompress", "-c", "-"]
 
 
@@ -269,10 +267,9 @@ def _measure(spec, on_progress, workdir):
     with open(source, "wb") as f:
         f.write(data)
     stats_path = os.path.join(workdir, "stats.json")
-    stats_option = ["--stats", stats_path] if spec.stats else []
     progress = _Counter(on_progress)
     compress = run_child([*paqlstm_command(), "compress", f"-{spec.level}", "-q", "-c", *spec.options,
-                          *stats_option, source],
+                          "--stats", stats_path, source],
                          watch_input=os.path.realpath(source), on_input=progress)
     figures = {"input_bytes": len(data), "compress": _phase(compress)}
     failed = _child_outcome(spec, "compress", compress, **figures)
@@ -283,7 +280,7 @@ def _measure(spec, on_progress, workdir):
     decompress = run_child([*paqlstm_command(), "decompress", "-q", "-c", "-"], stdin_data=archive,
                            on_output=progress)
     figures.update(archive_bytes=len(archive), decompress=_phase(decompress),
-                   stats=read_stats(stats_path) if spec.stats else None)
+                   stats=read_stats(stats_path))
     failed = _child_outcome(spec, "decompress", decompress, **figures)
     if failed:
         return failed

@@ -10,7 +10,7 @@ as 1.5 does. A failed or crashed run anywhere is NO-GO (debug), whatever the siz
 
 Every figure a run may lack (no --stats, no LSTM block) comes out as None, shown "n/a".
 """
-from .plan import LSTM_OPTIONS
+from ..settings import LSTM_OPTIONS
 
 EXCELLENT_ABOVE = 3.0
 GOOD_FROM = 2.5
@@ -215,7 +215,7 @@ def _failure_hints(arm):
 
 def suggest(rerun, params, sweep):
     """A ladder command line: rerun, keeping params except the swept keys, then the sweep."""
-    kept = [f"{LSTM_OPTIONS[key][0]} {value}" for key, value in params.items() if key not in sweep]
+    kept = [f"{LSTM_OPTIONS[key].flag} {value}" for key, value in params.items() if key not in sweep]
     swept = ["--sweep " + " ".join(f"{key}={values}" for key, values in sweep.items())]
     return " ".join([rerun] + kept + swept)
 

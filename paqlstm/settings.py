@@ -1,0 +1,206 @@
+"""The model's settings: every option declared once, in SCHEMA.
+
+An option's name, type, range, default, help and whether the archive header stores
+it are written here and nowhere else. From SCHEMA come the `Settings` dataclass and
+its validation (of API keywords and of archive headers alike), the header's keys,
+`paqlstm compress`'s options (paqlstm/click_options.py) and the ladder's sweep keys
+and options (LSTM_OPTIONS).
+"""
+import math
+from dataclasses import asdict, dataclass, fields, replace
+
+from .errors import PaqlstmError
+from .models import byte_lstm as lstm_kernel
+from .predictor import model_memory
+
+# level -> (log2 bytes of hashed context buckets, log2 bytes of match history).
+# Level 9 keeps level 8's 256 MB of buckets: 512 MB saved 0.2 % on dickens but coded
+# about 15 % slower, random reads that far apart missing the address-translation
+# caches (docs/TUNING.md, "Fewer instructions, fewer cache lines").
+LEVEL_TABLE_BITS = {
+    1: (21, 20), 2: (22, 21), 3: (23, 22), 4: (24, 23), 5: (25, 24),
+    6: (26, 24), 7: (27, 25), 8: (28, 25), 9: (28, 26),
+}
+DEFAULT_LEVEL = 9
+MIN_TABLE_BITS = 16           # smallest hashed-bucket or history table a model uses
+BUCKET_BYTES_PER_INPUT_BYTE = 128  # table bytes per input byte; more gains under 0.1 % (alice29, dickens 100 KB)
+LEARNED_BLEND = "learn"
+
+
+def level_memory(level):
+    """Bytes of model memory a level uses (an upper bound; pages untouched stay free)."""
+    return Settings(level=level).memory()
+
+
+def _shown(value):
+    """A value for an error message, clipped: a forged header must not give a 64 KB line."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _is_int(value):
+    """An int that is not a bool (JSON `true` must not pass for level 1)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value):
+    return (_is_int(value) or isinstance(value, float)) and math.isfinite(value)
+
+
+@dataclass(frozen=True)
+class Option:
+    """One setting of the model.
+
+    `high` is a number, or for the table sizes a function of the level (their default,
+    None, then means that maximum). `words` are values allowed besides the numbers.
+    An option with `stored_with` is in the archive header only when that boolean
+    option is on (the LSTM's, so an archive with the LSTM off is exactly what the
+    classic engine writes); the others always are.
+    """
+    name: str
+    kind: type                  # bool, int or float
+    default: object
+    help: str
+    low: float = None
+    high: object = None
+    above_low: bool = False     # low itself is not allowed
+    words: tuple = ()
+    stored_with: str = None
+    command_line: bool = True   # `paqlstm compress` takes it (the API takes every option)
+
+    @property
+    def flag(self):
+        return "--" + self.name.replace("_", "-")
+
+    @property
+    def metavar(self):
+        return "|".join(({int: "N", float: "X"}[self.kind], *self.words))
+
+    def expected(self, level=None):
+        """What the option takes, for help and error messages: '1-512', 'above 0, at most 1'."""
+        if self.kind is bool:
+            return "true or false"
+        high = self.high(level) if callable(self.high) else self.high
+        text = f"above {self.low}, at most {high}" if self.above_low else f"{self.low}-{high}"
+        if callable(self.high):
+            text += f" at level {level}"
+        return text + "".join(f" or {word!r}" for word in self.words)
+
+    def check(self, value, level=None):
+        """value as the model takes it (numbers of a float option as float); PaqlstmError if not allowed.
+        `level` (already checked) bounds the table sizes."""
+        high = self.high(level) if callable(self.high) else self.high
+        if value is None and callable(self.high):
+            return high
+        if isinstance(value, str) and value in self.words:
+            return value
+        if self.kind is bool:
+            allowed = isinstance(value, bool)
+        else:
+            allowed = (_is_int(value) if self.kind is int else _is_number(value)) and value <= high \
+                and (value > self.low if self.above_low else value >= self.low)
+        if not allowed:
+            raise PaqlstmError(f"invalid {self.name} {_shown(value)}: expected {self.expected(level)}")
+        return float(value) if self.kind is float else value
+
+    def parse(self, text):
+        """The checked value of a command-line word (not for booleans); ValueError if it is none."""
+        try:
+            return self.check(text if text in self.words else self.kind(text))
+        except (ValueError, PaqlstmError):
+            raise ValueError(f"{text!r}: expected {self.expected()}") from None
+
+
+SCHEMA = (   # in the order of Settings' fields; level comes first, as it bounds the table sizes
+    Option("level", int, DEFAULT_LEVEL, "Compression level", low=min(LEVEL_TABLE_BITS), high=max(LEVEL_TABLE_BITS)),
+    Option("hash_bits", int, None, "log2 bytes of the hashed context buckets (the level's, or fewer for a "
+           "short input)", low=MIN_TABLE_BITS, high=lambda level: LEVEL_TABLE_BITS[level][0], command_line=False),
+    Option("history_bits", int, None, "log2 bytes of the match model's history (the level's, or fewer for a "
+           "short input)", low=MIN_TABLE_BITS, high=lambda level: LEVEL_TABLE_BITS[level][1], command_line=False),
+    Option("lstm", bool, False, "Blend an LSTM byte model into the prediction: slower, usually smaller",
+           stored_with="lstm"),
+    Option("lstm_cells", int, lstm_kernel.DEFAULT_CELLS, "LSTM cells per layer", low=1, high=512,
+           stored_with="lstm"),
+    Option("lstm_layers", int, lstm_kernel.DEFAULT_LAYERS, "LSTM layers", low=1, high=4, stored_with="lstm"),
+    Option("lstm_horizon", int, lstm_kernel.DEFAULT_HORIZON, "Bytes of backpropagation through time per "
+           "training step", low=1, high=1000, stored_with="lstm"),
+    Option("lstm_lr", float, lstm_kernel.DEFAULT_LR, "LSTM learning rate (Adam)", low=0, high=1, above_low=True,
+           stored_with="lstm"),
+    Option("lstm_clip", float, lstm_kernel.DEFAULT_CLIP, "Clip of the error flowing back through each cell",
+           low=0, high=1000, above_low=True, stored_with="lstm"),
+    # 0, the default, measured best: the LSTM already feeds the mixer (docs/TUNING.md, "Hybrid").
+    Option("blend", float, 0.0, "The LSTM's weight in the final probability (0: it only feeds the mixer; "
+           "'learn': a learned weight)", low=0, high=1, words=(LEARNED_BLEND,), stored_with="lstm"),
+)
+OPTIONS = {option.name: option for option in SCHEMA}
+# The LSTM's parameters: `paqlstm compress --lstm` takes them, and the ladder sweeps them.
+LSTM_OPTIONS = {option.name: option for option in SCHEMA if option.stored_with == "lstm" and option.kind is not bool}
+
+
+def _bits_for(size):
+    """Smallest b with 2**b >= size."""
+    return max(0, size - 1).bit_length()
+
+
+def _schema_fields(cls):
+    """cls as a frozen dataclass with a field per schema option, in schema order."""
+    cls.__annotations__ = {option.name: option.kind for option in SCHEMA}
+    for option in SCHEMA:
+        setattr(cls, option.name, option.default)
+    return dataclass(frozen=True)(cls)
+
+
+@_schema_fields
+class Settings:
+    """Everything the decoder must know to rebuild the encoder's model: one field per
+    schema option, checked against its range on creation.
+
+    hash_bits / history_bits default to the level's table sizes; `sized_for` shrinks
+    them for a short input, which then starts faster and touches less memory.
+    """
+
+    def __post_init__(self):
+        for option in SCHEMA:
+            object.__setattr__(self, option.name, option.check(getattr(self, option.name), self.level))
+
+    def sized_for(self, input_size):
+        """These settings with tables no larger than an input of input_size bytes can use."""
+        hash_bits = max(MIN_TABLE_BITS, _bits_for(input_size * BUCKET_BYTES_PER_INPUT_BYTE))
+        # The match model's position index has a quarter as many slots as the history has
+        # bytes: a history 4x the input keeps it as sparse as a full-size one (xml: -0.6 %).
+        history_bits = max(MIN_TABLE_BITS, _bits_for(input_size) + 2)
+        return replace(self, hash_bits=min(self.hash_bits, hash_bits),
+                       history_bits=min(self.history_bits, history_bits))
+
+    def memory(self):
+        """Bytes of model memory these settings use."""
+        return model_memory(self)
+
+    @property
+    def blend_weight(self):
+        """The LSTM's fixed blend weight, or None when the blend is learned."""
+        return None if self.blend == LEARNED_BLEND else self.blend
+
+    def lstm_memory(self):
+        """Bytes the LSTM's arrays take (0 when it is off)."""
+        return lstm_kernel.lstm_memory(self.lstm_cells, self.lstm_horizon, self.lstm_layers) if self.lstm else 0
+
+    def to_dict(self):
+        """The header's settings: every field but the options whose `stored_with` option is off."""
+        values = asdict(self)
+        for option in SCHEMA:
+            if option.stored_with and not getattr(self, option.stored_with):
+                del values[option.name]
+        return values
+
+    @classmethod
+    def from_dict(cls, values):
+        """Settings from an archive header; unknown or missing keys are a format error."""
+        if not isinstance(values, dict):
+            raise PaqlstmError("unsupported settings in archive header")
+        names = {f.name for f in fields(cls)} - {option.name for option in SCHEMA
+                                                 if option.stored_with and option.stored_with not in values}
+        if set(values) != names or None in values.values():
+            raise PaqlstmError("unsupported settings in archive header")
+        return cls(**values)
+

@@ -1,0 +1,137 @@
+"""The settings schema: each option's CLI flag, ladder key and API keyword agree with it,
+its range holds in all of them, and the archive header stores what it says."""
+import click
+import pytest
+
+import paqlstm
+from paqlstm.cli import cli
+from paqlstm.container import frames
+from paqlstm.errors import PaqlstmError
+from paqlstm.ladder import command, plan
+from paqlstm.settings import LEARNED_BLEND, LEVEL_TABLE_BITS, LSTM_OPTIONS, OPTIONS, SCHEMA, Settings
+
+COMPRESS = cli.commands["compress"]
+NUMERIC = [option for option in SCHEMA if option.command_line and option.kind is not bool]
+
+
+def edges(option):
+    """(accepted, refused) values at the ends of a numeric option's range."""
+    low, high = option.low, option.high
+    if option.kind is int:
+        return [low, high], [low - 1, high + 1]
+    inside_low = low + 1e-6 if option.above_low else low
+    return [inside_low, high], [low - 1e-6 if not option.above_low else low, high * 1.001]
+
+
+def parsed(cmd, args):
+    """What click makes of args for cmd, without running it; BadParameter if it refuses them."""
+    return cmd.make_context(cmd.name, list(args), resilient_parsing=False).params
+
+
+def test_every_command_line_option_is_a_compress_option_with_the_schema_default():
+    params = {param.name: param for param in COMPRESS.params if not getattr(param, "hidden", False)}
+    for option in SCHEMA:
+        assert (option.name in params) == option.command_line, option.name
+        if option.command_line:
+            assert option.flag in params[option.name].opts
+            assert params[option.name].default == option.default
+    assert "--no-lstm" in params["lstm"].secondary_opts
+    assert parsed(COMPRESS, [])["level"] == OPTIONS["level"].default
+    assert parsed(COMPRESS, ["-3"])["level"] == 3
+
+
+def test_ladder_keys_are_the_lstm_options_with_their_compress_flags():
+    assert list(LSTM_OPTIONS) == ["lstm_cells", "lstm_layers", "lstm_horizon", "lstm_lr", "lstm_clip", "blend"]
+    ladder_flags = {opt for param in command.ladder.params for opt in param.opts}
+    compress_flags = {opt for param in COMPRESS.params for opt in param.opts}
+    for name, option in LSTM_OPTIONS.items():
+        assert option.flag in ladder_flags and option.flag in compress_flags
+        assert plan.is_sweep_word(f"{name}=1")
+        assert plan.option_flags({name: "1"}) == (option.flag, "1")
+    assert plan.Variant("lstm", {}).flags() == ("--lstm",) and "--lstm" in compress_flags
+
+
+@pytest.mark.parametrize("option", NUMERIC, ids=lambda option: option.name)
+def test_ranges_hold_in_settings_compress_ladder_and_sweep(option):
+    accepted, refused = edges(option)
+    for value in accepted:
+        text = str(value)
+        assert Settings(**{option.name: value}) == Settings(**{option.name: option.parse(text)})
+        assert parsed(COMPRESS, [option.flag, text])[option.name] == option.parse(text)
+        if option.name in LSTM_OPTIONS:
+            assert parsed(command.ladder, [option.flag, text])[option.name] == option.parse(text)
+            assert plan.parse_sweep([f"{option.name}={text}"]) == {option.name: [text]}
+    for value in refused + ["nan", "x"]:
+        text = str(value)
+        if not isinstance(value, str):
+            with pytest.raises(PaqlstmError, match=f"invalid {option.name} "):
+                Settings(**{option.name: value})
+        with pytest.raises(click.BadParameter):
+            parsed(COMPRESS, [option.flag, text])
+        if option.name in LSTM_OPTIONS:
+            with pytest.raises(click.BadParameter):
+                parsed(command.ladder, [option.flag, text])
+            with pytest.raises(ValueError, match=f"invalid {option.name} value"):
+                plan.parse_sweep([f"{option.name}={text}"])
+
+
+def test_the_blend_takes_learn_everywhere():
+    assert Settings(blend=LEARNED_BLEND).blend == LEARNED_BLEND
+    assert parsed(COMPRESS, ["--blend", "learn"])["blend"] == LEARNED_BLEND
+    assert parsed(command.ladder, ["--blend", "learn"])["blend"] == LEARNED_BLEND
+    assert plan.parse_sweep(["blend=learn,0.5"]) == {"blend": ["learn", "0.5"]}
+    with pytest.raises(PaqlstmError, match="expected 0-1 or 'learn'"):
+        Settings(blend="learned")
+
+
+def test_table_sizes_are_bounded_by_the_level():
+    for level, (hash_bits, history_bits) in LEVEL_TABLE_BITS.items():
+        assert (Settings(level=level).hash_bits, Settings(level=level).history_bits) == (hash_bits, history_bits)
+    with pytest.raises(PaqlstmError, match="invalid hash_bits 22: expected 16-21 at level 1"):
+        Settings(level=1, hash_bits=22)
+    with pytest.raises(PaqlstmError, match="invalid history_bits 15"):
+        Settings(level=1, history_bits=15)
+
+
+def test_defaults_are_the_schemas():
+    default = Settings()
+    for option in SCHEMA:
+        expected = option.default if option.default is not None else option.high(default.level)
+        assert getattr(default, option.name) == expected
+    assert paqlstm.Compressor().settings == default
+
+
+def test_api_keywords_are_the_schemas():
+    for name, option in OPTIONS.items():
+        value = option.default if option.default is not None else option.high(1)
+        assert getattr(paqlstm.Compressor(**{"level": 1, name: value}).settings, name) == value
+    with pytest.raises(TypeError, match="unknown option 'lstm_cell'"):
+        paqlstm.Compressor(lstm_cell=8)
+    with pytest.raises(PaqlstmError):
+        paqlstm.Compressor(lstm_cells=0)
+
+
+@pytest.mark.parametrize("options", [
+    {}, {"level": 3, "hash_bits": 17}, {"lstm": True},
+    {"lstm": True, "lstm_cells": 8, "lstm_lr": 0.5, "blend": LEARNED_BLEND},
+])
+def test_header_round_trip(options):
+    settings = Settings(**options)
+    stored = settings.to_dict()
+    if settings.lstm:
+        assert set(stored) == set(OPTIONS)
+    else:
+        assert set(stored) == {"level", "hash_bits", "history_bits"}   # as the classic engine wrote
+    assert Settings.from_dict(stored) == settings
+    compressor = paqlstm.Compressor(**options)
+    archive = compressor.compress(b"") + compressor.flush()
+    assert frames(archive)[0].settings == stored
+    assert paqlstm.Decompressor().decompress(archive) == b""
+
+
+def test_header_keys_must_match_what_the_lstm_switch_says():
+    on = Settings(lstm=True).to_dict()
+    for bad in ({**on, "lstm_cells": None}, {k: v for k, v in on.items() if k != "blend"},
+                {**Settings().to_dict(), "lstm_cells": 8}, {**on, "extra": 1}, [1]):
+        with pytest.raises(PaqlstmError, match="unsupported settings"):
+            Settings.from_dict(bad)
