@@ -24,6 +24,9 @@ from .mixers import blend, network
 from .models import byte_lstm, context_maps, direct, match
 
 MODELS = (direct, context_maps, match, byte_lstm)   # their states: Predictor's fields of the same names
+# Weight sets that are selected at every bit: the network's and those of the models
+# that never sit out, which come first (mixers/network.py says why).
+ALWAYS_SETS = len(network.SELECTORS) + sum(len(m.SELECTORS) for m in MODELS if not getattr(m, "MAY_SIT_OUT", False))
 MAX_INPUTS = network.padded(1 + sum(m.INPUTS for m in MODELS))   # the mixer's, every model on
 SMALL_ARRAYS = 1 << 20     # maps, weights, registers: less than this together
 P_CLASSIC, P_LSTM = range(2)   # diagnostics: the classic chain's P(1) and the byte LSTM's
@@ -98,11 +101,12 @@ def predict_bit(m):
     context_maps.predict(m.context_maps, m.ctx)
     match.predict(m.match, m.ctx)
     byte_lstm.predict(m.byte_lstm, m.ctx)
-    p = network.predict(m.network, m.ctx)
+    p = network.predict(m.network, m.ctx, ALWAYS_SETS)
     p = sse.refine(m.sse, m.ctx, p)
+    p_lstm, lstm_mixed = byte_lstm.output(m.byte_lstm)
     m.probs[P_CLASSIC] = p
-    m.probs[P_LSTM] = byte_lstm.probability(m.byte_lstm)
-    return blend.predict(m.blend, m.ctx, p, byte_lstm.probability(m.byte_lstm), byte_lstm.mixed(m.byte_lstm))
+    m.probs[P_LSTM] = p_lstm
+    return blend.predict(m.blend, m.ctx, p, p_lstm, lstm_mixed)
 
 
 @njit(inline="always")
@@ -116,6 +120,6 @@ def update_bit(m, bit):
     blend.update(m.blend, bit)
     network.update(m.network, m.ctx, bit)
     direct.update(m.direct, m.ctx, bit)
-    context_maps.update(m.context_maps, m.ctx, bit)
     match.update(m.match, m.ctx, bit)
     byte_lstm.update(m.byte_lstm, m.ctx, bit)
+    context_maps.update(m.context_maps, m.ctx, bit)    # last: the lines it requested had the longest to come

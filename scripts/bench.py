@@ -9,14 +9,23 @@ clock starts, and every round trip is verified. Prints a table and writes JSON.
     python scripts/bench.py ../shared/data/dickens --json bench.json
     python scripts/bench.py FILE --prefix 1000000 --codecs paqlstm,lzma
     python scripts/bench.py ../shared/data/dickens --lstm --codecs paqlstm   # LSTM off and on
+    python scripts/bench.py ../shared/data/dickens --against ../old-checkout   # A/B, one process
+
+--against CHECKOUT compares this checkout's paqlstm with another's in one process
+(the machine's speed drifts between runs): both code the same 64 KB pieces in turn,
+each piece first by one, then by the other, for --rounds rounds; it prints each
+round's CPU times and the median ratio, and checks that both decode what they coded.
 """
 import argparse
+import importlib
 import json
 import os
 import platform
 import resource
+import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 CODECS = ("paqlstm", "lzma", "bz2", "zpaq")
@@ -114,6 +123,69 @@ def lstm_comparison(rows):
                f"peak RSS {on['peak_rss_mb'] - off['peak_rss_mb']:+.0f} MB")
 
 
+AB_PIECE = 1 << 16
+
+
+def _load_as(checkout, name):
+    """The paqlstm package of another checkout, imported as `name` (its imports are relative)."""
+    link = os.path.join(tempfile.mkdtemp(), name)
+    os.symlink(os.path.join(os.path.abspath(checkout), "paqlstm"), link)
+    sys.path.insert(0, os.path.dirname(link))
+    return importlib.import_module(name)
+
+
+def _codec_of(package, level, size):
+    """(encode, decode) of one piece with a model carried across pieces, for a package of any version."""
+    try:
+        settings_class = importlib.import_module(package.__name__ + ".settings").Settings
+    except ImportError:   # older checkouts kept Settings in the engine
+        settings_class = package.engine.Settings
+    settings = settings_class(level=level).sized_for(size)
+    encoder, decoder = package.engine.Encoder(settings), package.engine.Decoder(settings)
+    return encoder.encode_chunk, decoder.decode_chunk
+
+
+def run_ab(path, prefix, level, other, rounds):
+    """CPU seconds of this checkout and `other` coding the same pieces in turn, per round."""
+    import paqlstm
+    packages = {"this": paqlstm, "other": _load_as(other, "paqlstm_other")}
+    with open(path, "rb") as f:
+        data = f.read(prefix) if prefix else f.read()
+    pieces = [data[i:i + AB_PIECE] for i in range(0, len(data), AB_PIECE)]
+    for package in packages.values():    # compile or load the kernels before the clock starts
+        encode, decode = _codec_of(package, level, 4096)
+        decode(encode(data[:4096]), len(data[:4096]))
+    results = []
+    for round_number in range(rounds):
+        codecs = {name: _codec_of(package, level, len(data)) for name, package in packages.items()}
+        seconds = {name: [0.0, 0.0] for name in packages}
+        sizes = dict.fromkeys(packages, 0)
+        for i, piece in enumerate(pieces):
+            order = list(packages) if (i + round_number) % 2 == 0 else list(packages)[::-1]
+            for name in order:
+                encode, decode = codecs[name]
+                start = time.process_time()
+                packed = encode(piece)
+                middle = time.process_time()
+                unpacked = decode(packed, len(piece))
+                seconds[name][0] += middle - start
+                seconds[name][1] += time.process_time() - middle
+                sizes[name] += len(packed)
+                if unpacked != piece:
+                    raise RuntimeError(f"{name}: round trip failed")
+        results.append({"seconds": seconds, "sizes": sizes})
+        ratios = [seconds["this"][k] / seconds["other"][k] for k in (0, 1)]
+        print(f"round {round_number + 1}: this {seconds['this'][0]:.2f} / {seconds['this'][1]:.2f} s, "
+              f"other {seconds['other'][0]:.2f} / {seconds['other'][1]:.2f} s (compress / decompress), "
+              f"time ratio {ratios[0]:.3f} / {ratios[1]:.3f}; sizes {sizes['this']:,} / {sizes['other']:,} B",
+              file=sys.stderr)
+    median = [statistics.median(r["seconds"]["this"][k] / r["seconds"]["other"][k] for r in results) for k in (0, 1)]
+    print(f"{os.path.basename(path)} ({len(data):,} B, level {level}): this / other CPU time, median of "
+          f"{rounds}: compress {median[0]:.3f}, decompress {median[1]:.3f}")
+    return {"file": os.path.basename(path), "bytes": len(data), "level": level, "other": other,
+            "rounds": results, "median_ratio": {"compress": median[0], "decompress": median[1]}}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("files", nargs="+")
@@ -123,6 +195,9 @@ def main(argv=None):
     parser.add_argument("--json", default="bench.json", help="where to write the results")
     parser.add_argument("--lstm", action="store_true",
                         help="also run paqlstm with the LSTM on, and compare it with LSTM off")
+    parser.add_argument("--against", metavar="CHECKOUT",
+                        help="A/B in one process: this checkout's paqlstm against CHECKOUT's (see above)")
+    parser.add_argument("--rounds", type=int, default=4, help="rounds of the --against comparison")
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -135,6 +210,12 @@ def main(argv=None):
         except ImportError:
             sys.exit(3)
         print(json.dumps(result))
+        return
+
+    if args.against:
+        report = [run_ab(path, args.prefix, args.level, args.against, args.rounds) for path in args.files]
+        with open(args.json, "w") as f:
+            json.dump({"command": " ".join([os.path.basename(sys.executable)] + sys.argv), "ab": report}, f, indent=2)
         return
 
     codecs = args.codecs.split(",")

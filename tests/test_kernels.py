@@ -107,9 +107,33 @@ def test_compiled_code_cache_is_keyed_by_every_compiled_source(tmp_path):
     assert jit._sources_hash(str(package)) == edited
 
     env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "chosen"))
-    out = subprocess.run([sys.executable, "-c", "import numba, paqlstm.jit; print(numba.config.CACHE_DIR)"],
+    out = subprocess.run([sys.executable, "-c", "import paqlstm.jit; print(paqlstm.jit.CACHE_DIR)"],
                          env=env, capture_output=True, text=True, check=True).stdout.strip()
     assert out == str(tmp_path / "chosen" / f"v{jit._sources_hash(os.path.dirname(jit.__file__))}")
+
+
+def test_importing_paqlstm_leaves_numbas_configuration_alone(tmp_path):
+    """paqlstm's kernels cache in its own directory; the caller's functions where Numba puts them."""
+    import subprocess
+    import sys
+    script = """
+import numba, paqlstm, paqlstm.jit
+assert numba.config.CACHE_DIR == "", numba.config.CACHE_DIR
+paqlstm.compress(b"x")
+@numba.njit(cache=True)
+def callers_own():
+    return 1
+callers_own()
+print(paqlstm.jit.CACHE_DIR)
+"""
+    (tmp_path / "caller.py").write_text(script)
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    cache = subprocess.run([sys.executable, str(tmp_path / "caller.py")], env=env, cwd=tmp_path,
+                           capture_output=True, text=True, check=True).stdout.strip()
+    assert any(name.startswith("caller.callers_own") for name in os.listdir(tmp_path / "__pycache__"))
+    ours = [name for _, _, names in os.walk(cache) for name in names]
+    assert any(name.startswith("blocks.encode_block") for name in ours)
+    assert not any("callers_own" in name for name in ours)
 
 
 def test_mixer_arithmetic_fits_int32():

@@ -6,6 +6,8 @@ One model per module. A model module declares its footprint, as paq8px's models 
   SELECTORS                ((what selects, rows), ...): the weight sets it selects
   memory(settings)         bytes its arrays take
   active(settings)         (optional) False: it sits out, its inputs and sets unused
+  MAY_SIT_OUT              (optional) True: its weight sets may sit out some bits
+                           (selector -1); such models come last in MODELS
 and its state and methods, in the predictor's call order:
   State                    a NamedTuple of NumPy arrays (its inputs and selectors are
                            views of the mixer's arrays: it writes them, never reads)

@@ -449,6 +449,7 @@ def lstm_predict_bytes(lstm, data, out):
 
 INPUTS = 2
 SELECTORS = (("LSTM confidence and bit position", 16 * 8),)
+MAY_SIT_OUT = True    # its weight set, until WARMUP bytes (and always when off)
 # It trains from the first byte but joins the mixer only after this many bytes
 # (about neutral on dickens 1 KB-1 MB: docs/TUNING.md, "Hybrid").
 WARMUP = 1 << 13
@@ -481,13 +482,9 @@ def new(settings, ctx, inputs, selected):
 
 
 @njit(inline="always")
-def probability(m):
-    return m.regs[P]
-
-
-@njit(inline="always")
-def mixed(m):
-    return m.regs[MIXED]
+def output(m):
+    """Its P(1) for this bit (2048 while off), and whether it is in the mixer yet."""
+    return m.regs[P], m.regs[MIXED]
 
 
 @njit(inline="always")
