@@ -8,7 +8,8 @@ import numpy as np
 
 from .contexts.registers import last_byte
 from .jit import njit
-from .predictor import P_CLASSIC, P_LSTM, predict_bit, update_bit
+from .models import byte_lstm
+from .predictor import P_CLASSIC, predict_bit, update_bit
 from .primitives.coder import decode_bit, decode_init, encode_bit, encode_flush
 
 # Diagnostics (encoder only): bits each 12-bit prediction costs, BIT_COST[bit, p].
@@ -37,7 +38,7 @@ def encode_block(m, coder, data, out, costs, window_offset, window):
             encode_bit(coder, out, bit, p)
             final += BIT_COST[bit, p]
             classic += BIT_COST[bit, m.probs[P_CLASSIC]]
-            p_lstm = m.probs[P_LSTM]
+            p_lstm = byte_lstm.output(m.byte_lstm)[0]
             lstm += BIT_COST[bit, p_lstm]
             p_sum += p_lstm
             p_squares += p_lstm * p_lstm

@@ -29,7 +29,7 @@ MODELS = (direct, context_maps, match, byte_lstm)   # their states: Predictor's 
 ALWAYS_SETS = len(network.SELECTORS) + sum(len(m.SELECTORS) for m in MODELS if not getattr(m, "MAY_SIT_OUT", False))
 MAX_INPUTS = network.padded(1 + sum(m.INPUTS for m in MODELS))   # the mixer's, every model on
 SMALL_ARRAYS = 1 << 20     # maps, weights, registers: less than this together
-P_CLASSIC, P_LSTM = range(2)   # diagnostics: the classic chain's P(1) and the byte LSTM's
+P_CLASSIC = 0   # diagnostics: the classic chain's P(1)
 
 
 class Predictor(NamedTuple):
@@ -41,7 +41,7 @@ class Predictor(NamedTuple):
     network: tuple      # mixers.network.Network
     sse: tuple          # sse.Sse
     blend: tuple        # mixers.blend.Blend
-    probs: np.ndarray   # int64 [2]: P_CLASSIC, P_LSTM of this bit
+    probs: np.ndarray   # int64 [1]: P_CLASSIC of this bit
 
 
 def _active(module, settings):
@@ -82,7 +82,7 @@ def new_predictor(settings):
            for module, own, first in states},
         network=mixer, sse=sse.new_sse(),
         blend=blend.new_blend(settings.blend_weight),
-        probs=np.full(2, 2048, dtype=np.int64))
+        probs=np.full(1, 2048, dtype=np.int64))
 
 
 def _name(module):
@@ -103,9 +103,8 @@ def predict_bit(m):
     byte_lstm.predict(m.byte_lstm, m.ctx)
     p = network.predict(m.network, m.ctx, ALWAYS_SETS)
     p = sse.refine(m.sse, m.ctx, p)
-    p_lstm, lstm_mixed = byte_lstm.output(m.byte_lstm)
     m.probs[P_CLASSIC] = p
-    m.probs[P_LSTM] = p_lstm
+    p_lstm, lstm_mixed = byte_lstm.output(m.byte_lstm)
     return blend.predict(m.blend, m.ctx, p, p_lstm, lstm_mixed)
 
 

@@ -21,7 +21,9 @@ ONE = 1 << 16
 LEARNED = -1     # WEIGHT register: a fixed weight in 16-bit fixed point, or LEARNED
 BLEND_LR = 2
 BIAS = 256
-WEIGHT, ROW, P = range(3)   # registers; ROW: the learned blend's row this bit, -1 when it was not used
+# Registers. ROW: the learned blend's row this bit; -1 until it is first used (the LSTM
+# stays in the mixer once it joined, so from then on ROW is this bit's).
+WEIGHT, ROW, P = range(3)
 
 
 class Blend(NamedTuple):
@@ -41,7 +43,6 @@ def new_blend(weight):
 
 @njit(inline="always")
 def predict(b, ctx, classic, p_lstm, lstm_mixed):
-    b.regs[ROW] = -1
     if not lstm_mixed:
         return classic
     weight = b.regs[WEIGHT]
