@@ -308,3 +308,54 @@ def test_state_map_rows_and_entries_are_independent():
         statemap_update(maps, 1, 300, 1, 1023)
     changed = np.argwhere(maps != fresh)
     assert changed.tolist() == [[1, 300]]
+
+
+# --- the predictor's wiring ------------------------------------------------------------
+
+def test_every_model_declares_its_footprint_and_phases():
+    from paqlstm.predictor import MODELS
+    for module in MODELS:
+        assert isinstance(module.INPUTS, int) and module.INPUTS > 0, module.__name__
+        assert all(isinstance(what, str) and rows > 0 for what, rows in module.SELECTORS), module.__name__
+        for name in ("State", "new", "memory", "predict", "update"):
+            assert hasattr(module, name), f"{module.__name__} has no {name}"
+
+
+def test_models_that_may_sit_out_come_last():
+    """The network's loop over the sets always in use has a fixed trip count (mixers/network.py)."""
+    from paqlstm.predictor import MODELS
+    sits_out = [getattr(module, "MAY_SIT_OUT", False) for module in MODELS]
+    assert sits_out == sorted(sits_out)
+
+
+@pytest.mark.parametrize("lstm", [False, True])
+def test_each_model_gets_its_own_inputs_and_weight_sets(lstm):
+    from paqlstm.mixers import network
+    from paqlstm.predictor import MODELS, new_predictor
+    from paqlstm.settings import Settings
+    settings = Settings(level=1, lstm=lstm, lstm_cells=2, lstm_horizon=2)
+    predictor = new_predictor(settings)
+    inputs = predictor.network.inputs
+    assert inputs[0] == network.BIAS and inputs.size % network.LANES == 0
+    taken = np.zeros(inputs.size, dtype=int)
+    taken[0] = 1
+    first_set = len(network.SELECTORS)
+    for module in MODELS:
+        state = getattr(predictor, module.__name__.rpartition(".")[2])
+        own = state.inputs
+        on = getattr(module, "active", lambda _: True)(settings)
+        assert own.size == module.INPUTS
+        assert np.shares_memory(own, inputs) == on      # a model that sits out writes elsewhere
+        if on:
+            start = (own.__array_interface__["data"][0] - inputs.__array_interface__["data"][0]) // 4
+            taken[start:start + own.size] += 1
+        if module.SELECTORS:
+            assert np.shares_memory(state.selected, predictor.network.selected)
+            start = (state.selected.__array_interface__["data"][0]
+                     - predictor.network.selected.__array_interface__["data"][0]) // 8
+            assert start == first_set
+        first_set += len(module.SELECTORS)
+    assert taken.max() == 1                             # no input written by two models
+    assert first_set == predictor.network.selected.size
+    assert predictor.network.weights.shape[0] == sum(rows for _, rows in network.SELECTORS) + sum(
+        rows for module in MODELS for _, rows in module.SELECTORS)

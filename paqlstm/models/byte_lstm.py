@@ -44,7 +44,7 @@ import numpy as np
 from ..contexts.registers import bits_known, byte_ended, bytes_coded, c0, last_byte
 from ..jit import njit
 from ..primitives.float32 import HALF, ONE, exp32, sigmoid32, tanh32
-from ..primitives.squash import stretch
+from ..primitives.squash import clamp, stretch
 
 # Defaults for new_lstm (docs/TUNING.md, "LSTM kernel", has the measurements behind them).
 DEFAULT_CELLS = 32
@@ -189,7 +189,7 @@ def lstm_bit_p(lstm, c0):
     if not p >= ZERO:   # NaN only if training diverged: stay neutral
         return 2048
     q = np.int64(p * P_SCALE + HALF)
-    return min(max(q, 1), 4095)
+    return clamp(q, 1, 4095)
 
 
 @njit(inline="always")
@@ -256,11 +256,6 @@ def _forward(lstm, byte):
 # ---------------------------------------------------------------- learning
 
 @njit(inline="always")
-def _clip(x, limit):
-    return min(max(x, -limit), limit)
-
-
-@njit(inline="always")
 def _backward(lstm):
     """Sum over the window the gradients of -ln p(actual byte) into the GRAD slots."""
     wx, wu, bg, wo, bo = lstm.wx, lstm.wu, lstm.bg, lstm.wo, lstm.bo
@@ -298,8 +293,8 @@ def _backward(lstm):
                 cand = acts[s + 1, l, ACT_G, j]
                 o = acts[s + 1, l, ACT_O, j]
                 tc = acts[s + 1, l, ACT_TC, j]
-                dh = _clip(work[W_DHID, l * h + j] + work[dh_row + l, j], clip)
-                dc = _clip(dh * o * (ONE - tc * tc) + work[dc_row + l, j], clip)
+                dh = clamp(work[W_DHID, l * h + j] + work[dh_row + l, j], -clip, clip)
+                dc = clamp(dh * o * (ONE - tc * tc) + work[dc_row + l, j], -clip, clip)
                 work[W_DZ, j] = dc * (acts[s, l, ACT_C, j] - cand) * f * (ONE - f)
                 work[W_DZ, h + j] = dc * (ONE - f) * (ONE - cand * cand)
                 work[W_DZ, 2 * h + j] = dh * tc * o * (ONE - o)

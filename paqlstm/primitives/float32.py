@@ -8,6 +8,7 @@ of operations; no fastmath, so no FMA contraction either.
 import numpy as np
 
 from ..jit import njit
+from .squash import clamp
 
 HALF = np.float32(0.5)
 ONE = np.float32(1.0)
@@ -44,7 +45,7 @@ TANH_B6 = np.float32(1.19825839466702e-06)
 @njit(inline="always")
 def exp32(x):
     """e^x for float32 x, clamped to [-80, 80]; relative error < 2e-7."""
-    x = min(max(x, -LOGIT_LIMIT), LOGIT_LIMIT)
+    x = clamp(x, -LOGIT_LIMIT, LOGIT_LIMIT)
     n = np.floor(x * LOG2E + HALF)
     r = x - n * LN2_HI - n * LN2_LO
     p = ((((EXP_P0 * r + EXP_P1) * r + EXP_P2) * r + EXP_P3) * r + EXP_P4) * r + EXP_P5
@@ -56,12 +57,12 @@ def exp32(x):
 @njit(inline="always")
 def tanh32(x):
     """tanh for float32 x; absolute error < 5e-7, result within [-1, 1]."""
-    x = min(max(x, -TANH_LIMIT), TANH_LIMIT)
+    x = clamp(x, -TANH_LIMIT, TANH_LIMIT)
     x2 = x * x
     p = ((((TANH_A13 * x2 + TANH_A11) * x2 + TANH_A9) * x2 + TANH_A7) * x2 + TANH_A5) * x2 + TANH_A3
     p = p * x2 + TANH_A1
     q = ((TANH_B6 * x2 + TANH_B4) * x2 + TANH_B2) * x2 + TANH_B0
-    return min(max(x * p / q, -ONE), ONE)
+    return clamp(x * p / q, -ONE, ONE)
 
 
 @njit(inline="always")
