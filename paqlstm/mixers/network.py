@@ -16,7 +16,7 @@ weights are far off, then settling; the final layer's is FINAL_LR.
 Inputs: one bias (BIAS, constant) and the models' inputs, zero-padded to whole
 8-lane vectors so the dot products vectorise.
 Methods: predict, update (train; at a byte's end the next rate).
-Memory: the weights, about 200 KB (counted in the predictor's 1 MB of small arrays).
+Memory: the weights, 200-300 KB (counted in the predictor's 1 MB of small arrays).
 """
 from typing import NamedTuple
 

@@ -6,7 +6,7 @@ WARMUP bytes on; before, it trains but sits out. The blend (mixers/blend.py) may
 also mix its P(1) into the final probability. Off, a 1-cell stand-in keeps the
 types (one compiled predictor for both) and does nothing.
 Methods: predict; update (at a byte's end: train, then predict the next byte).
-Memory: lstm_memory (about 1.5 MB at the defaults).
+Memory: lstm_memory (1.2 MB at the defaults).
 
 Context: the previous byte (a learned embedding, i.e. the weight column the byte
 selects: one-hot input, no multiply) and the network's own hidden state, which
