@@ -45,6 +45,8 @@ from ..contexts.registers import bits_known, byte_ended, bytes_coded, c0, last_b
 from ..jit import njit
 from ..primitives.float32 import HALF, ONE, exp32, sigmoid32, tanh32
 from ..primitives.squash import clamp, stretch
+from ..primitives.training import (BETA2, EPS, GRAD, MOMENT, ONE_MINUS_BETA2, PARAM, adam, power, splitmix64,
+                                   uniform)
 
 # Defaults for new_lstm (docs/TUNING.md, "LSTM kernel", has the measurements behind them).
 DEFAULT_CELLS = 32
@@ -72,12 +74,6 @@ N_FREGS = 3
 # Float64 statistics (diagnostics only; never read back by the model).
 LOSS_BITS, LOSS_BYTES = range(2)
 N_STATS = 2
-# Parameter arrays have a leading axis of 3: weight, gradient sum, Adam's second moment.
-PARAM, GRAD, MOMENT = range(3)
-
-BETA2 = F32(0.9999)
-ONE_MINUS_BETA2 = F32(1.0) - BETA2
-EPS = F32(1e-6)
 LR_DECAY = F32(1e-4)
 FORGET_BIAS = 1.0
 P_SCALE = F32(4096.0)
@@ -105,26 +101,11 @@ class Lstm(NamedTuple):
 
 # ---------------------------------------------------------------- construction
 
-def _splitmix64(seed, n):
-    """n values of the splitmix64 stream for `seed`, as uint64 (NumPy wraps mod 2^64)."""
-    with np.errstate(over="ignore"):
-        z = (np.uint64(seed) + np.arange(1, n + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15))
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        return z ^ (z >> np.uint64(31))
-
-
-def _uniform(stream, shape, limit):
-    """Uniform in [-limit, limit) from the top 24 bits: exact float64 steps, one rounding to float32."""
-    u = (stream >> np.uint64(40)).astype(np.float64) * 2.0 ** -24
-    return ((2.0 * u - 1.0) * limit).astype(np.float32).reshape(shape)
-
-
 def new_lstm(cells, horizon, lr, clip, seed=0, layers=DEFAULT_LAYERS):
     """A fresh model, its first prediction (after an imaginary byte 0) ready for lstm_bit_p."""
     h, g = cells, 3 * cells
     sizes = (layers * 256 * g, layers * 2 * h * g, layers * h * 256)
-    stream = _splitmix64(seed, sum(sizes))
+    stream = splitmix64(seed, sum(sizes))
     parts = np.split(stream, np.cumsum(sizes)[:-1])
     # Xavier: the gates see the byte, their own hidden state and (above layer 0) the one below.
     gate_limit = math.sqrt(6.0 / (256 + 2 * h + g))
@@ -133,10 +114,10 @@ def new_lstm(cells, horizon, lr, clip, seed=0, layers=DEFAULT_LAYERS):
     wu = np.zeros((3, layers, 2 * h, g), dtype=np.float32)
     bg = np.zeros((3, layers, g), dtype=np.float32)
     wo = np.zeros((3, 256, layers * h), dtype=np.float32)
-    wx[PARAM] = _uniform(parts[0], (layers, 256, g), gate_limit)
-    wu[PARAM] = _uniform(parts[1], (layers, 2 * h, g), gate_limit)
+    wx[PARAM] = uniform(parts[0], (layers, 256, g), gate_limit)
+    wu[PARAM] = uniform(parts[1], (layers, 2 * h, g), gate_limit)
     wu[PARAM, 0, h:] = 0.0          # layer 0 has no layer below
-    wo[PARAM] = _uniform(parts[2], (layers * h, 256), out_limit).T
+    wo[PARAM] = uniform(parts[2], (layers * h, 256), out_limit).T
     bg[PARAM, :, :h] = FORGET_BIAS  # remember by default
     fregs = np.zeros(N_FREGS, dtype=np.float32)
     fregs[LR] = lr
@@ -327,31 +308,6 @@ def _backward(lstm):
 
 
 @njit(inline="always")
-def _adam(a, lr, v_scale, start, stop):
-    """Adam without momentum on a parameter array (leading axis PARAM, GRAD, MOMENT), flat
-    entries start..stop of each."""
-    flat = a.reshape(3, a.size // 3)
-    for i in range(start, stop):
-        gr = flat[GRAD, i]
-        v = BETA2 * flat[MOMENT, i] + ONE_MINUS_BETA2 * gr * gr
-        flat[MOMENT, i] = v
-        flat[PARAM, i] -= lr * gr / (np.sqrt(v * v_scale) + EPS)
-        flat[GRAD, i] = ZERO
-
-
-@njit(inline="always")
-def _power(x, n):
-    """x^n for float32 x by repeated squaring (a fixed sequence of float32 products)."""
-    result = ONE
-    while n > 0:
-        if n & 1:
-            result *= x
-        x *= x
-        n >>= 1
-    return result
-
-
-@njit(inline="always")
 def _adam_embedding(lstm, lr, v_scale):
     """Adam on the embedding rows of the window's input bytes only: the other rows have a zero
     gradient, which leaves their weights alone and only decays their moment. That decay is
@@ -363,7 +319,7 @@ def _adam_embedding(lstm, lr, v_scale):
         b = seq[s, 0]
         if last[b] == step:
             continue
-        decay = _power(BETA2, step - 1 - last[b])
+        decay = power(BETA2, step - 1 - last[b])
         last[b] = step
         for l in range(wx.shape[1]):
             for k in range(wx.shape[3]):
@@ -396,11 +352,11 @@ def _optimize(lstm):
     _adam_embedding(lstm, lr, v_scale)
     wu = lstm.wu
     layer = wu.shape[2] * wu.shape[3]
-    _adam(wu, lr, v_scale, 0, layer // 2)    # layer 0 has no layer below
-    _adam(wu, lr, v_scale, layer, wu.size // 3)
-    _adam(lstm.bg, lr, v_scale, 0, lstm.bg.size // 3)
-    _adam(lstm.wo, lr, v_scale, 0, lstm.wo.size // 3)
-    _adam(lstm.bo, lr, v_scale, 0, lstm.bo.size // 3)
+    adam(wu, lr, v_scale, 0, layer // 2)    # layer 0 has no layer below
+    adam(wu, lr, v_scale, layer, wu.size // 3)
+    adam(lstm.bg, lr, v_scale, 0, lstm.bg.size // 3)
+    adam(lstm.wo, lr, v_scale, 0, lstm.wo.size // 3)
+    adam(lstm.bo, lr, v_scale, 0, lstm.bo.size // 3)
     _transpose(lstm)
 
 

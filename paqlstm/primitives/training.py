@@ -1,0 +1,59 @@
+"""float32 training shared by the LSTMs: deterministic initial weights, momentum-free Adam.
+
+Initial weights come from a counter-based splitmix64 stream with exact float64 steps
+and one rounding to float32, so every machine starts from the same network. Adam
+without momentum (as NNCP, cmix and paq8px converged on) updates a parameter array
+whose leading axis holds PARAM, GRAD (the gradient summed since the last step) and
+MOMENT (the running second moment), in a fixed order of float32 operations.
+"""
+import numpy as np
+
+from ..jit import njit
+from .float32 import ONE
+
+# Parameter arrays have a leading axis of 3: weight, gradient sum, Adam's second moment.
+PARAM, GRAD, MOMENT = range(3)
+BETA2 = np.float32(0.9999)
+ONE_MINUS_BETA2 = np.float32(1.0) - BETA2
+EPS = np.float32(1e-6)
+ZERO = np.float32(0.0)
+
+
+def splitmix64(seed, n):
+    """n values of the splitmix64 stream for `seed`, as uint64 (NumPy wraps mod 2^64)."""
+    with np.errstate(over="ignore"):
+        z = (np.uint64(seed) + np.arange(1, n + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15))
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(31))
+
+
+def uniform(stream, shape, limit):
+    """Uniform in [-limit, limit) from the top 24 bits: exact float64 steps, one rounding to float32."""
+    u = (stream >> np.uint64(40)).astype(np.float64) * 2.0 ** -24
+    return ((2.0 * u - 1.0) * limit).astype(np.float32).reshape(shape)
+
+
+@njit(inline="always")
+def adam(a, lr, v_scale, start, stop):
+    """Adam without momentum on a parameter array (leading axis PARAM, GRAD, MOMENT), flat
+    entries start..stop of each."""
+    flat = a.reshape(3, a.size // 3)
+    for i in range(start, stop):
+        gr = flat[GRAD, i]
+        v = BETA2 * flat[MOMENT, i] + ONE_MINUS_BETA2 * gr * gr
+        flat[MOMENT, i] = v
+        flat[PARAM, i] -= lr * gr / (np.sqrt(v * v_scale) + EPS)
+        flat[GRAD, i] = ZERO
+
+
+@njit(inline="always")
+def power(x, n):
+    """x^n for float32 x by repeated squaring (a fixed sequence of float32 products)."""
+    result = ONE
+    while n > 0:
+        if n & 1:
+            result *= x
+        x *= x
+        n >>= 1
+    return result
