@@ -10,9 +10,9 @@ import pytest
 
 from paqlstm.jit import njit
 from paqlstm.models.byte_lstm import (GRAD, PARAM, POS, SPARSE_P, STEPS, UPDATES, _backward, _forward,
-                                  _transpose, exp32, lstm_bit_p, lstm_byte_update, lstm_expected_byte,
-                                  lstm_memory, lstm_predict_bytes, lstm_weight_norm, new_lstm, sigmoid32,
-                                  tanh32)
+                                      _transpose, lstm_bit_p, lstm_byte_update, lstm_expected_byte, lstm_memory,
+                                      lstm_predict_bytes, lstm_weight_norm, new_lstm)
+from paqlstm.primitives.float32 import exp32, sigmoid32, tanh32
 
 TESTS = Path(__file__).resolve().parent
 

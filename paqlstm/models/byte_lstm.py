@@ -43,7 +43,8 @@ import numpy as np
 
 from ..contexts.registers import bits_known, byte_ended, bytes_coded, c0, last_byte
 from ..jit import njit
-from ..primitives.float32 import HALF, ONE, exp32, sigmoid32, tanh32
+from ..primitives.float32 import HALF, ONE, exp32
+from ..primitives.lstm_cell import ACT_C, ACT_H, N_ACTS, cell_backward, cell_forward
 from ..primitives.squash import clamp, stretch
 from ..primitives.training import (BETA2, EPS, GRAD, MOMENT, ONE_MINUS_BETA2, PARAM, adam, power, splitmix64,
                                    uniform)
@@ -58,9 +59,8 @@ DEFAULT_CLIP = 5.0
 F32 = np.float32
 ZERO = F32(0.0)
 
-# Per-step activations kept for backpropagation, in acts[step, layer, kind, cell].
-ACT_F, ACT_G, ACT_O, ACT_C, ACT_TC, ACT_H = range(6)
-N_ACTS = 6
+# Per-step activations kept for backpropagation, in acts[step, layer, kind, cell]
+# (kinds: primitives/lstm_cell.py).
 # Rows of the scratch array `work` (further rows: dh carried back in time per layer,
 # then dc per layer).
 W_Z, W_DHID, W_DZ, W_DU = range(4)
@@ -204,18 +204,7 @@ def _forward(lstm, byte):
                 x = acts[s + 1, l - 1, ACT_H, j]
                 for k in range(g):
                     work[W_Z, k] += x * wu[PARAM, l, h + j, k]
-        for j in range(h):
-            f = sigmoid32(work[W_Z, j])
-            cand = tanh32(work[W_Z, h + j])
-            o = sigmoid32(work[W_Z, 2 * h + j])
-            c = f * acts[s, l, ACT_C, j] + (ONE - f) * cand
-            tc = tanh32(c)
-            acts[s + 1, l, ACT_F, j] = f
-            acts[s + 1, l, ACT_G, j] = cand
-            acts[s + 1, l, ACT_O, j] = o
-            acts[s + 1, l, ACT_C, j] = c
-            acts[s + 1, l, ACT_TC, j] = tc
-            acts[s + 1, l, ACT_H, j] = o * tc
+        cell_forward(work[W_Z], acts[s, l, ACT_C], acts[s + 1, l])
     for k in range(256):
         tree[256 + k] = bo[PARAM, k]
     for l in range(layers):
@@ -269,17 +258,8 @@ def _backward(lstm):
                 work[W_DHID, q] += d * wo[PARAM, k, q]
         probs[s, target] += ONE
         for l in range(layers - 1, -1, -1):
-            for j in range(h):
-                f = acts[s + 1, l, ACT_F, j]
-                cand = acts[s + 1, l, ACT_G, j]
-                o = acts[s + 1, l, ACT_O, j]
-                tc = acts[s + 1, l, ACT_TC, j]
-                dh = clamp(work[W_DHID, l * h + j] + work[dh_row + l, j], -clip, clip)
-                dc = clamp(dh * o * (ONE - tc * tc) + work[dc_row + l, j], -clip, clip)
-                work[W_DZ, j] = dc * (acts[s, l, ACT_C, j] - cand) * f * (ONE - f)
-                work[W_DZ, h + j] = dc * (ONE - f) * (ONE - cand * cand)
-                work[W_DZ, 2 * h + j] = dh * tc * o * (ONE - o)
-                work[dc_row + l, j] = dc * f
+            cell_backward(acts[s + 1, l], acts[s, l, ACT_C], work[W_DHID, l * h:(l + 1) * h], work[dh_row + l],
+                          work[dc_row + l], work[W_DZ], clip)
             for k in range(g):
                 d = work[W_DZ, k]
                 bg[GRAD, l, k] += d
