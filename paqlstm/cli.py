@@ -20,7 +20,7 @@ from . import __version__, api
 from .click_options import schema_option
 from .engine import CHUNK_SIZE
 from .errors import PaqlstmError
-from .files import naming, replacing
+from .files import naming, replacing, write_whole
 from .settings import DEFAULT_LEVEL, LEVEL_TABLE_BITS, OPTIONS, SCHEMA, level_memory
 
 SUFFIX = ".pql"
@@ -264,8 +264,7 @@ def _transfer(mode, reader, writer, model, size, want_stats=False):
 
 
 def _write_stats(path, stats):
-    with replacing(path) as file:
-        file.write(json.dumps(stats, indent=1).encode() + b"\n")
+    write_whole(path, json.dumps(stats, indent=1).encode() + b"\n")
 
 
 def _default_output(mode, name):

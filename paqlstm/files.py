@@ -28,6 +28,12 @@ def replacing(path, permissions_from=None, buffering=-1):
         raise
 
 
+def write_whole(path, data):
+    """Write bytes to `path` through `replacing`: all of them or, on any failure, none."""
+    with replacing(path) as file:
+        file.write(data)
+
+
 def _create_beside(path):
     """(descriptor, name) of a new hidden file in path's directory. Created with mode 0o666,
     which the umask trims as for any new file: mkstemp's would be private."""

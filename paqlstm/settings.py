@@ -183,7 +183,7 @@ class Settings:
 
     def lstm_memory(self):
         """Bytes the LSTM's arrays take (0 when it is off)."""
-        return lstm_kernel.lstm_memory(self.lstm_cells, self.lstm_horizon, self.lstm_layers) if self.lstm else 0
+        return lstm_kernel.memory(self)
 
     def to_dict(self):
         """The header's settings: every field but the options whose `stored_with` option is off."""

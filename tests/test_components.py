@@ -331,7 +331,7 @@ def test_models_that_may_sit_out_come_last():
 @pytest.mark.parametrize("lstm", [False, True])
 def test_each_model_gets_its_own_inputs_and_weight_sets(lstm):
     from paqlstm.mixers import network
-    from paqlstm.predictor import MODELS, new_predictor
+    from paqlstm.predictor import MODELS, _active, _name, new_predictor
     from paqlstm.settings import Settings
     settings = Settings(level=1, lstm=lstm, lstm_cells=2, lstm_horizon=2)
     predictor = new_predictor(settings)
@@ -341,9 +341,9 @@ def test_each_model_gets_its_own_inputs_and_weight_sets(lstm):
     taken[0] = 1
     first_set = len(network.SELECTORS)
     for module in MODELS:
-        state = getattr(predictor, module.__name__.rpartition(".")[2])
+        state = getattr(predictor, _name(module))
         own = state.inputs
-        on = getattr(module, "active", lambda _: True)(settings)
+        on = _active(module, settings)
         assert own.size == module.INPUTS
         assert np.shares_memory(own, inputs) == on      # a model that sits out writes elsewhere
         if on:

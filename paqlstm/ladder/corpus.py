@@ -17,7 +17,7 @@ import sysconfig
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ..files import replacing
+from ..files import write_whole
 
 TARGET_BYTES = 10 << 20
 FORMAT = 1                      # bump when the build recipe changes
@@ -165,7 +165,6 @@ def default_corpus(directory=None, target=TARGET_BYTES, root=None):
                     sys.version, str(root), cached=False)
     directory.mkdir(parents=True, exist_ok=True)
     meta = {k: v for k, v in corpus.to_dict().items() if k not in ("path", "cached")}
-    for path, content in ((data_path, data), (meta_path, json.dumps(meta, indent=2).encode())):
-        with replacing(path) as file:
-            file.write(content)
+    write_whole(data_path, data)
+    write_whole(meta_path, json.dumps(meta, indent=2).encode())
     return corpus

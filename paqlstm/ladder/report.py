@@ -8,7 +8,7 @@ replaced atomically. Charts need matplotlib (the `plots` extra) and the compress
 import json
 from pathlib import Path
 
-from ..files import replacing
+from ..files import write_whole
 from . import verdict as rules
 
 JSON_NAME, MARKDOWN_NAME = "report.json", "report.md"
@@ -416,8 +416,6 @@ def write_report(report, out, charts=False):
     if charts:
         files, note = draw_charts(report, out)
         report["charts"] = {"files": files, "note": note}
-    for name, text in ((JSON_NAME, json.dumps(report, indent=2, default=str) + "\n"),
-                       (MARKDOWN_NAME, render_markdown(report))):
-        with replacing(out / name) as file:
-            file.write(text.encode("utf-8"))
+    write_whole(out / JSON_NAME, (json.dumps(report, indent=2, default=str) + "\n").encode("utf-8"))
+    write_whole(out / MARKDOWN_NAME, render_markdown(report).encode("utf-8"))
     return out / JSON_NAME, out / MARKDOWN_NAME
