@@ -8,14 +8,16 @@ import numpy as np
 
 from .contexts.registers import last_byte
 from .jit import njit
+from .mixers import lstm_mixer
 from .models import byte_lstm
 from .predictor import P_CLASSIC, predict_bit, update_bit
 from .primitives.coder import decode_bit, decode_init, encode_bit, encode_flush
 
 # Diagnostics (encoder only): bits each 12-bit prediction costs, BIT_COST[bit, p].
 BIT_COST = -np.log2(np.stack([1.0 - np.arange(4096) / 4096.0, np.arange(4096) / 4096.0]).clip(1 / 4096))
-COST_FINAL, COST_CLASSIC, COST_LSTM, LSTM_P_SUM, LSTM_P_SQUARES = range(5)
-N_COSTS = 5
+# Per LSTM (byte model, mixer): the bits its own P(1) would cost, and that P's sum and sum of squares.
+COST_FINAL, COST_CLASSIC, COST_LSTM, LSTM_P_SUM, LSTM_P_SQUARES, COST_MIXER, MIXER_P_SUM, MIXER_P_SQUARES = range(8)
+N_COSTS = 8
 
 
 # Without NRT: the block loop allocates nothing, and reference counting of the model's
@@ -25,13 +27,13 @@ def encode_block(m, coder, data, out, costs, window_offset, window):
     """Code every byte of `data` into `out`, carrying the model; returns bytes written.
 
     Diagnostics: byte i of `data` falls in row (window_offset + i) // window of `costs`,
-    which gains the bits it cost (COST_FINAL, COST_CLASSIC, COST_LSTM) and the sum
-    and sum of squares of the LSTM's P(1).
+    which gains the bits it cost (COST_FINAL, COST_CLASSIC, COST_LSTM, COST_MIXER) and
+    the sum and sum of squares of each LSTM's P(1).
     """
     for i in range(data.size):
         byte = data[i]
         # Summed per byte in registers, then added to the row once.
-        final = classic = lstm = p_sum = p_squares = 0.0
+        final = classic = lstm = p_sum = p_squares = mixer = q_sum = q_squares = 0.0
         for j in range(7, -1, -1):
             bit = (byte >> j) & 1
             p = predict_bit(m)
@@ -42,6 +44,10 @@ def encode_block(m, coder, data, out, costs, window_offset, window):
             lstm += BIT_COST[bit, p_lstm]
             p_sum += p_lstm
             p_squares += p_lstm * p_lstm
+            q = lstm_mixer.output(m.lstm_mixer)[0]
+            mixer += BIT_COST[bit, q]
+            q_sum += q
+            q_squares += q * q
             update_bit(m, bit)
         row = (window_offset + i) // window
         costs[row, COST_FINAL] += final
@@ -49,6 +55,9 @@ def encode_block(m, coder, data, out, costs, window_offset, window):
         costs[row, COST_LSTM] += lstm
         costs[row, LSTM_P_SUM] += p_sum
         costs[row, LSTM_P_SQUARES] += p_squares
+        costs[row, COST_MIXER] += mixer
+        costs[row, MIXER_P_SUM] += q_sum
+        costs[row, MIXER_P_SQUARES] += q_squares
     encode_flush(coder, out)
     return coder[3]
 

@@ -21,7 +21,7 @@ from .click_options import schema_option
 from .engine import CHUNK_SIZE
 from .errors import PaqlstmError
 from .files import naming, replacing, write_whole
-from .settings import DEFAULT_LEVEL, LEVEL_TABLE_BITS, OPTIONS, SCHEMA, level_memory
+from .settings import DEFAULT_LEVEL, LEVEL_TABLE_BITS, LSTM_KINDS, LSTM_MODEL, LSTM_OFF, OPTIONS, SCHEMA, level_memory
 
 SUFFIX = ".pql"
 PROGRESS_MIN_SIZE = 1 << 20   # smaller inputs finish before a bar would be worth seeing
@@ -56,10 +56,23 @@ def _quiet_swallowed_interrupts(unraisable, report=sys.unraisablehook):
         report(unraisable)
 
 
+def _bare_lstm(args):
+    """args with a bare --lstm (no kind after it) spelled --lstm=model, as it meant before
+    the mixer came: click would take the next word, maybe a file name, for its value."""
+    args = list(sys.argv[1:] if args is None else args)
+    for i, word in enumerate(args):
+        if word == "--":
+            break
+        if word == "--lstm" and (i + 1 == len(args) or args[i + 1] not in LSTM_KINDS):
+            args[i] = f"--lstm={LSTM_MODEL}"
+    return args
+
+
 class _Cli(click.Group):
     """A group whose every outcome is an exit status, with errors as one line on stderr."""
 
     def main(self, args=None, prog_name=None, **extra):
+        args = _bare_lstm(args)
         extra["standalone_mode"] = False  # let errors reach us instead of click's printer
         for signum in _STOP_SIGNALS:
             signal.signal(signum, _on_signal)
@@ -144,6 +157,7 @@ def _model_options(command):
     options = [schema_option(option, note="-1 .. -9 also work" if option.name == "level" else None)
                for option in SCHEMA if option.command_line]
     options += [click.option(f"-{level}", "level", flag_value=level, hidden=True) for level in LEVEL_TABLE_BITS]
+    options.append(click.option("--no-lstm", "lstm", flag_value=LSTM_OFF, hidden=True))
     for option in reversed(options):
         command = option(command)
     return command

@@ -28,8 +28,10 @@ class _SchemaOption(click.Option):
 
     def get_help_extra(self, ctx):
         extra = super().get_help_extra(ctx)
-        if self.schema.kind is not bool:
-            extra.update(default=str(self.schema.default), range=self.schema.expected())
+        if self.schema.kind is not bool and self.schema.default is not None:
+            extra.update(default=str(self.schema.default))
+        if self.schema.kind in (int, float):
+            extra.update(range=self.schema.expected())
         return extra
 
 

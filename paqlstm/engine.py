@@ -11,9 +11,11 @@ import time
 import numpy as np
 
 from .errors import PaqlstmError
-from .blocks import COST_CLASSIC, COST_FINAL, COST_LSTM, LSTM_P_SQUARES, LSTM_P_SUM, N_COSTS, decode_block, encode_block
+from .blocks import (COST_CLASSIC, COST_FINAL, COST_LSTM, COST_MIXER, LSTM_P_SQUARES, LSTM_P_SUM, MIXER_P_SQUARES,
+                     MIXER_P_SUM, N_COSTS, decode_block, encode_block)
+from .mixers import lstm_mixer as mixer_kernel
 from .models import byte_lstm as lstm_kernel
-from .predictor import byte_lstm_network, new_predictor
+from .predictor import MAX_INPUTS, new_predictor
 from .primitives.coder import new_coder_state
 
 CHUNK_SIZE = 1 << 20          # raw bytes per chunk a compressor writes, unless told otherwise
@@ -41,7 +43,7 @@ class Encoder:
     """Compresses successive chunks with one model carried across them.
 
     Also keeps the diagnostics of `stats()`: the coding cost of the final, the classic
-    and the LSTM's predictions per window of STATS_WINDOW input bytes.
+    and each LSTM's predictions per window of STATS_WINDOW input bytes.
     """
 
     def __init__(self, settings):
@@ -49,7 +51,7 @@ class Encoder:
         self.model = new_predictor(settings)
         self.position = 0
         self.costs = np.zeros((0, N_COSTS))   # one row per window begun
-        self.lstm_norm_start = self._lstm_norm()
+        self.norms_start = self._norms()
 
     def encode_chunk(self, data):
         raw = _read_only(data)
@@ -64,11 +66,15 @@ class Encoder:
         self.position += raw.size
         return out[:written].tobytes()
 
-    def _lstm_norm(self):
-        return lstm_kernel.lstm_weight_norm(byte_lstm_network(self.model)) if self.settings.lstm else None
+    def _norms(self):
+        """Weight norms of the byte LSTM and of the LSTM mixer (None when off)."""
+        s, m = self.settings, self.model
+        return (lstm_kernel.lstm_weight_norm(m.byte_lstm.net) if s.byte_model else None,
+                mixer_kernel.lstm_mixer_norm(m.lstm_mixer.net) if s.lstm_mixer else None)
 
     def stats(self):
-        """Diagnostics of what was coded so far, as a JSON-ready dict."""
+        """Diagnostics of what was coded so far, as a JSON-ready dict: "lstm" is the byte LSTM
+        model's, "lstm_mixer" the LSTM mixer's (None when off)."""
         window_bytes = np.full(len(self.costs), STATS_WINDOW)
         if len(self.costs) and self.position % STATS_WINDOW:
             window_bytes[-1] = self.position % STATS_WINDOW
@@ -76,36 +82,52 @@ class Encoder:
         def bpb(column):
             return [round(float(x), 5) for x in self.costs[:, column] / window_bytes]
 
-        result = {"input_bytes": self.position, "window_bytes": STATS_WINDOW,
-                  "bits_final": float(self.costs[:, COST_FINAL].sum()),
-                  "bpb_final": bpb(COST_FINAL), "bpb_classic": bpb(COST_CLASSIC), "lstm": None}
-        if self.settings.lstm:
+        def lstm_stats(cost, p_sum, p_squares, which, regs, steps, updates, memory, seconds_per_step):
             bits = 8 * max(self.position, 1)
-            mean = self.costs[:, LSTM_P_SUM].sum() / bits
-            variance = max(0.0, self.costs[:, LSTM_P_SQUARES].sum() / bits - mean * mean)
-            regs = byte_lstm_network(self.model).regs
-            result["lstm"] = {
-                "bpb": bpb(COST_LSTM),
-                "pred_mean": mean / 4096, "pred_std": math.sqrt(variance) / 4096,
-                "weight_norm_start": self.lstm_norm_start, "weight_norm_end": self._lstm_norm(),
-                "forward_steps": int(regs[lstm_kernel.STEPS]),
-                "backward_steps": int(regs[lstm_kernel.UPDATES]),
-                "memory_bytes": self.settings.lstm_memory(),
-                "seconds_estimated": int(regs[lstm_kernel.STEPS]) * self._lstm_seconds_per_step(),
-            }
-        return result
+            mean = self.costs[:, p_sum].sum() / bits
+            variance = max(0.0, self.costs[:, p_squares].sum() / bits - mean * mean)
+            return {"bpb": bpb(cost), "pred_mean": mean / 4096, "pred_std": math.sqrt(variance) / 4096,
+                    "weight_norm_start": self.norms_start[which], "weight_norm_end": self._norms()[which],
+                    "forward_steps": int(regs[steps]), "backward_steps": int(regs[updates]),
+                    "memory_bytes": memory, "seconds_estimated": int(regs[steps]) * seconds_per_step()}
+
+        s, m = self.settings, self.model
+        return {"input_bytes": self.position, "window_bytes": STATS_WINDOW,
+                "bits_final": float(self.costs[:, COST_FINAL].sum()),
+                "bpb_final": bpb(COST_FINAL), "bpb_classic": bpb(COST_CLASSIC),
+                "lstm": lstm_stats(COST_LSTM, LSTM_P_SUM, LSTM_P_SQUARES, 0, m.byte_lstm.net.regs, lstm_kernel.STEPS,
+                                   lstm_kernel.UPDATES, lstm_kernel.memory(s), self._lstm_seconds_per_step)
+                if s.byte_model else None,
+                "lstm_mixer": lstm_stats(COST_MIXER, MIXER_P_SUM, MIXER_P_SQUARES, 1, m.lstm_mixer.net.regs,
+                                         mixer_kernel.STEPS, mixer_kernel.UPDATES,
+                                         mixer_kernel.memory(s, MAX_INPUTS), self._mixer_seconds_per_step)
+                if s.lstm_mixer else None}
 
     def _lstm_seconds_per_step(self):
-        """Time of one LSTM step (predict and train), from a timed run of a fresh LSTM of these
+        """Time of one byte LSTM step (predict and train), from a timed run of a fresh LSTM of these
         settings over 4 KB: the per-bit loop interleaves everything, so it cannot be clocked there."""
         s = self.settings
         lstm = lstm_kernel.new_lstm(s.lstm_cells, s.lstm_horizon, s.lstm_lr, s.lstm_clip, layers=s.lstm_layers)
         sample = np.frombuffer(b"the LSTM's time per byte does not depend on the data. " * 80, dtype=np.uint8)
         out = np.empty(8 * sample.size, dtype=np.int64)
         lstm_kernel.lstm_predict_bytes(lstm, sample[:64], out)   # compiled before the clock starts
-        start = time.perf_counter()
-        lstm_kernel.lstm_predict_bytes(lstm, sample, out)
-        return (time.perf_counter() - start) / sample.size
+        return _timed(lambda: lstm_kernel.lstm_predict_bytes(lstm, sample, out)) / sample.size
+
+    def _mixer_seconds_per_step(self):
+        """Time of one LSTM mixer step (a bit: predict and train), as _lstm_seconds_per_step."""
+        s = self.settings
+        net = self.model.lstm_mixer.net
+        mixer = mixer_kernel.new_lstm_mixer(net.x.size, s.mixer_cells, s.mixer_horizon, s.mixer_lr, s.mixer_clip)
+        inputs = np.random.default_rng(0).uniform(-1, 1, (8192, net.x.size)).astype(np.float32)
+        bits = (inputs[:, 0] > 0).astype(np.uint8)
+        mixer_kernel.lstm_mixer_steps(mixer, inputs[:64], bits[:64])   # compiled before the clock starts
+        return _timed(lambda: mixer_kernel.lstm_mixer_steps(mixer, inputs, bits)) / bits.size
+
+
+def _timed(work):
+    start = time.perf_counter()
+    work()
+    return time.perf_counter() - start
 
 
 class Decoder:

@@ -3,8 +3,9 @@
 A bit's way (docs/ARCHITECTURE.md): the shared byte registers (contexts/) -> every
 model of MODELS writes its stretched P(1) into the mixer's inputs and picks the
 rows of its weight sets -> the network mixes them (mixers/network.py) -> the APM
-chain refines the result (sse.py) -> the blend mixes in the byte LSTM's P(1)
-(mixers/blend.py) -> the coder. Once the bit is known the contexts move past it,
+chain refines the result (sse.py) -> the LSTM mixer, when on, reads the network's
+inputs and that result (mixers/lstm_mixer.py) -> the blend mixes in its P(1), or the
+byte LSTM's (mixers/blend.py) -> the coder. Once the bit is known the contexts move past it,
 every component asks for the memory its next prediction will read, then everything
 trains. Encoder and decoder run the same predict_bit / update_bit, which is what
 keeps them in lockstep.
@@ -20,7 +21,7 @@ import numpy as np
 
 from . import contexts, sse
 from .jit import njit
-from .mixers import blend, network
+from .mixers import blend, lstm_mixer, network
 from .models import byte_lstm, context_maps, direct, match
 
 MODELS = (direct, context_maps, match, byte_lstm)   # their states: Predictor's fields of the same names
@@ -39,6 +40,7 @@ class Predictor(NamedTuple):
     match: tuple
     byte_lstm: tuple
     network: tuple      # mixers.network.Network
+    lstm_mixer: tuple   # mixers.lstm_mixer.State
     sse: tuple          # sse.Sse
     blend: tuple        # mixers.blend.Blend
     probs: np.ndarray   # int64 [1]: P_CLASSIC of this bit
@@ -51,7 +53,12 @@ def _active(module, settings):
 def model_memory(settings):
     """Bytes the predictor's arrays take with these settings."""
     return (contexts.context_memory(settings.history_bits) + sum(m.memory(settings) for m in MODELS)
-            + sse.sse_memory() + SMALL_ARRAYS)
+            + lstm_mixer.memory(settings, MAX_INPUTS) + sse.sse_memory() + SMALL_ARRAYS)
+
+
+def lstm_memory(settings):
+    """Bytes the LSTMs' arrays take (0 when they are off)."""
+    return byte_lstm.memory(settings) + lstm_mixer.memory(settings, MAX_INPUTS)
 
 
 def new_predictor(settings):
@@ -80,18 +87,13 @@ def new_predictor(settings):
         ctx=ctx,
         **{_name(module): module.new(settings, ctx, own, mixer.selected[first:first + len(module.SELECTORS)])
            for module, own, first in states},
-        network=mixer, sse=sse.new_sse(),
+        network=mixer, lstm_mixer=lstm_mixer.new(settings, inputs.size), sse=sse.new_sse(),
         blend=blend.new_blend(settings.blend_weight),
         probs=np.full(1, 2048, dtype=np.int64))
 
 
 def _name(module):
     return module.__name__.rpartition(".")[2]
-
-
-def byte_lstm_network(predictor):
-    """The byte LSTM's network (models.byte_lstm.Lstm), for its diagnostics."""
-    return predictor.byte_lstm.net
 
 
 @njit(inline="always")
@@ -104,7 +106,10 @@ def predict_bit(m):
     p = network.predict(m.network, m.ctx, ALWAYS_SETS)
     p = sse.refine(m.sse, m.ctx, p)
     m.probs[P_CLASSIC] = p
-    p_lstm, lstm_mixed = byte_lstm.output(m.byte_lstm)
+    lstm_mixer.predict(m.lstm_mixer, m.ctx, m.network.inputs, p)
+    p_lstm, lstm_mixed = lstm_mixer.output(m.lstm_mixer)
+    if not lstm_mixed:
+        p_lstm, lstm_mixed = byte_lstm.output(m.byte_lstm)
     return blend.predict(m.blend, m.ctx, p, p_lstm, lstm_mixed)
 
 
@@ -117,6 +122,7 @@ def update_bit(m, bit):
     sse.request(m.sse, m.ctx)
     sse.update(m.sse, bit)
     blend.update(m.blend, bit)
+    lstm_mixer.update(m.lstm_mixer, bit)
     network.update(m.network, m.ctx, bit)
     direct.update(m.direct, m.ctx, bit)
     match.update(m.match, m.ctx, bit)

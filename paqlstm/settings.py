@@ -10,8 +10,9 @@ import math
 from dataclasses import asdict, dataclass, fields, replace
 
 from .errors import PaqlstmError
+from .mixers import lstm_mixer as mixer_kernel
 from .models import byte_lstm as lstm_kernel
-from .predictor import model_memory
+from .predictor import lstm_memory, model_memory
 
 # level -> (log2 bytes of hashed context buckets, log2 bytes of match history).
 # Level 9 keeps level 8's 256 MB of buckets: 512 MB saved 0.2 % on dickens but coded
@@ -25,6 +26,15 @@ DEFAULT_LEVEL = 9
 MIN_TABLE_BITS = 16           # smallest hashed-bucket or history table a model uses
 BUCKET_BYTES_PER_INPUT_BYTE = 128  # table bytes per input byte; more gains under 0.1 % (alice29, dickens 100 KB)
 LEARNED_BLEND = "learn"
+# Which LSTM: the byte model (an input of the classic mixer), the plan's LSTM mixer (over
+# the models' predictions, blended with the classic chain), both, or none.
+LSTM_OFF, LSTM_MODEL, LSTM_MIXER, LSTM_BOTH = "off", "model", "mixer", "both"
+LSTM_KINDS = (LSTM_OFF, LSTM_MIXER, LSTM_MODEL, LSTM_BOTH)
+WITH_MODEL, WITH_MIXER = (LSTM_MODEL, LSTM_BOTH), (LSTM_MIXER, LSTM_BOTH)
+WITH_LSTM = (LSTM_MODEL, LSTM_MIXER, LSTM_BOTH)
+# The blend's default: the byte model alone measured best only feeding the mixer
+# (docs/TUNING.md, "Hybrid"); the mixer starts at the plan's 20 %.
+MODEL_BLEND, MIXER_BLEND = 0.0, 0.2
 
 
 def level_memory(level):
@@ -52,20 +62,23 @@ class Option:
     """One setting of the model.
 
     `high` is a number, or for the table sizes a function of the level (their default,
-    None, then means that maximum). `words` are values allowed besides the numbers.
-    An option with `stored_with` is in the archive header only when that boolean
-    option is on (the LSTM's, so an archive with the LSTM off is exactly what the
-    classic engine writes); the others always are.
+    None, then means that maximum). `words` are values allowed besides the numbers (a
+    str option takes only words); `aliases` are (value, word) pairs read as the word.
+    An option with `stored_for` is in the archive header only when the `lstm` option
+    is one of those kinds (so an archive with the LSTM off is exactly what the classic
+    engine writes, and one with the byte model what it wrote before the mixer came);
+    the others always are.
     """
     name: str
-    kind: type                  # bool, int or float
+    kind: type                  # bool, int, float or str
     default: object
     help: str
     low: float = None
     high: object = None
     above_low: bool = False     # low itself is not allowed
     words: tuple = ()
-    stored_with: str = None
+    aliases: tuple = ()
+    stored_for: tuple = None
     command_line: bool = True   # `paqlstm compress` takes it (the API takes every option)
 
     @property
@@ -74,12 +87,14 @@ class Option:
 
     @property
     def metavar(self):
-        return "|".join(({int: "N", float: "X"}[self.kind], *self.words))
+        return "|".join(({int: "N", float: "X", str: ""}[self.kind], *self.words)).lstrip("|")
 
     def expected(self, level=None):
         """What the option takes, for help and error messages: '1-512', 'above 0, at most 1'."""
         if self.kind is bool:
             return "true or false"
+        if self.kind is str:
+            return "one of " + ", ".join(map(repr, self.words))
         high = self.high(level) if callable(self.high) else self.high
         text = f"above {self.low}, at most {high}" if self.above_low else f"{self.low}-{high}"
         if callable(self.high):
@@ -94,8 +109,11 @@ class Option:
             return high
         if isinstance(value, str) and value in self.words:
             return value
-        if self.kind is bool:
-            allowed = isinstance(value, bool)
+        for alias, word in self.aliases:
+            if value is alias:
+                return word
+        if self.kind in (bool, str):
+            allowed = self.kind is bool and isinstance(value, bool)
         else:
             allowed = (_is_int(value) if self.kind is int else _is_number(value)) and value <= high \
                 and (value > self.low if self.above_low else value >= self.low)
@@ -106,7 +124,7 @@ class Option:
     def parse(self, text):
         """The checked value of a command-line word (not for booleans); ValueError if it is none."""
         try:
-            return self.check(text if text in self.words else self.kind(text))
+            return self.check(text if text in self.words or self.kind is str else self.kind(text))
         except (ValueError, PaqlstmError):
             raise ValueError(f"{text!r}: expected {self.expected()}") from None
 
@@ -117,24 +135,34 @@ SCHEMA = (   # in the order of Settings' fields; level comes first, as it bounds
            "short input)", low=MIN_TABLE_BITS, high=lambda level: LEVEL_TABLE_BITS[level][0], command_line=False),
     Option("history_bits", int, None, "log2 bytes of the match model's history (the level's, or fewer for a "
            "short input)", low=MIN_TABLE_BITS, high=lambda level: LEVEL_TABLE_BITS[level][1], command_line=False),
-    Option("lstm", bool, False, "Blend an LSTM byte model into the prediction: slower, usually smaller",
-           stored_with="lstm"),
-    Option("lstm_cells", int, lstm_kernel.DEFAULT_CELLS, "LSTM cells per layer", low=1, high=512,
-           stored_with="lstm"),
-    Option("lstm_layers", int, lstm_kernel.DEFAULT_LAYERS, "LSTM layers", low=1, high=4, stored_with="lstm"),
-    Option("lstm_horizon", int, lstm_kernel.DEFAULT_HORIZON, "Bytes of backpropagation through time per "
-           "training step", low=1, high=1000, stored_with="lstm"),
-    Option("lstm_lr", float, lstm_kernel.DEFAULT_LR, "LSTM learning rate (Adam)", low=0, high=1, above_low=True,
-           stored_with="lstm"),
-    Option("lstm_clip", float, lstm_kernel.DEFAULT_CLIP, "Clip of the error flowing back through each cell",
-           low=0, high=1000, above_low=True, stored_with="lstm"),
-    # 0, the default, measured best: the LSTM already feeds the mixer (docs/TUNING.md, "Hybrid").
-    Option("blend", float, 0.0, "The LSTM's weight in the final probability (0: it only feeds the mixer; "
-           "'learn': a learned weight)", low=0, high=1, words=(LEARNED_BLEND,), stored_with="lstm"),
+    Option("lstm", str, LSTM_OFF, "Which LSTM: 'model', a byte LSTM feeding the mixer (a bare --lstm); "
+           "'mixer', the plan's LSTM mixer over the models' predictions, blended with the classic chain; 'both'; "
+           "or 'off'. Slower, usually smaller", words=LSTM_KINDS, aliases=((False, LSTM_OFF), (True, LSTM_MODEL)),
+           stored_for=WITH_LSTM),
+    Option("lstm_cells", int, lstm_kernel.DEFAULT_CELLS, "Byte LSTM: cells per layer", low=1, high=512,
+           stored_for=WITH_MODEL),
+    Option("lstm_layers", int, lstm_kernel.DEFAULT_LAYERS, "Byte LSTM: layers", low=1, high=4, stored_for=WITH_MODEL),
+    Option("lstm_horizon", int, lstm_kernel.DEFAULT_HORIZON, "Byte LSTM: bytes of backpropagation through time "
+           "per training step", low=1, high=1000, stored_for=WITH_MODEL),
+    Option("lstm_lr", float, lstm_kernel.DEFAULT_LR, "Byte LSTM: learning rate (Adam)", low=0, high=1,
+           above_low=True, stored_for=WITH_MODEL),
+    Option("lstm_clip", float, lstm_kernel.DEFAULT_CLIP, "Byte LSTM: clip of the error flowing back through "
+           "each cell", low=0, high=1000, above_low=True, stored_for=WITH_MODEL),
+    Option("mixer_cells", int, mixer_kernel.DEFAULT_CELLS, "LSTM mixer: cells", low=1, high=512,
+           stored_for=WITH_MIXER),
+    Option("mixer_horizon", int, mixer_kernel.DEFAULT_HORIZON, "LSTM mixer: bits of backpropagation through time "
+           "per training step", low=1, high=8000, stored_for=WITH_MIXER),
+    Option("mixer_lr", float, mixer_kernel.DEFAULT_LR, "LSTM mixer: learning rate (Adam)", low=0, high=1,
+           above_low=True, stored_for=WITH_MIXER),
+    Option("mixer_clip", float, mixer_kernel.DEFAULT_CLIP, "LSTM mixer: clip of the error flowing back through "
+           "each cell", low=0, high=1000, above_low=True, stored_for=WITH_MIXER),
+    Option("blend", float, None, f"The LSTM's weight in the final probability: the mixer's when it is on (default "
+           f"{MIXER_BLEND}), else the byte model's (default {MODEL_BLEND}: it only feeds the mixer); "
+           f"'{LEARNED_BLEND}': a learned weight", low=0, high=1, words=(LEARNED_BLEND,), stored_for=WITH_LSTM),
 )
 OPTIONS = {option.name: option for option in SCHEMA}
-# The LSTM's parameters: `paqlstm compress --lstm` takes them, and the ladder sweeps them.
-LSTM_OPTIONS = {option.name: option for option in SCHEMA if option.stored_with == "lstm" and option.kind is not bool}
+# The LSTMs' parameters: `paqlstm compress --lstm` takes them, and the ladder sweeps them.
+LSTM_OPTIONS = {option.name: option for option in SCHEMA if option.stored_for and option.name != "lstm"}
 
 
 def _bits_for(size):
@@ -160,6 +188,8 @@ class Settings:
     """
 
     def __post_init__(self):
+        if self.blend is None:
+            object.__setattr__(self, "blend", MODEL_BLEND if self.lstm in (LSTM_MODEL, True) else MIXER_BLEND)
         for option in SCHEMA:
             object.__setattr__(self, option.name, option.check(getattr(self, option.name), self.level))
 
@@ -177,20 +207,33 @@ class Settings:
         return model_memory(self)
 
     @property
+    def byte_model(self):
+        """True when the byte LSTM model is on."""
+        return self.lstm in WITH_MODEL
+
+    @property
+    def lstm_mixer(self):
+        """True when the plan's LSTM mixer is on."""
+        return self.lstm in WITH_MIXER
+
+    @property
     def blend_weight(self):
         """The LSTM's fixed blend weight, or None when the blend is learned."""
         return None if self.blend == LEARNED_BLEND else self.blend
 
     def lstm_memory(self):
-        """Bytes the LSTM's arrays take (0 when it is off)."""
-        return lstm_kernel.memory(self)
+        """Bytes the LSTMs' arrays take (0 when they are off)."""
+        return lstm_memory(self)
 
     def to_dict(self):
-        """The header's settings: every field but the options whose `stored_with` option is off."""
+        """The header's settings: every field but the options not stored for this LSTM kind.
+        The byte model is `true`, as the header said before the mixer came."""
         values = asdict(self)
         for option in SCHEMA:
-            if option.stored_with and not getattr(self, option.stored_with):
+            if option.stored_for and self.lstm not in option.stored_for:
                 del values[option.name]
+        if self.lstm == LSTM_MODEL:
+            values["lstm"] = True
         return values
 
     @classmethod
@@ -198,9 +241,10 @@ class Settings:
         """Settings from an archive header; unknown or missing keys are a format error."""
         if not isinstance(values, dict):
             raise PaqlstmError("unsupported settings in archive header")
+        kind = OPTIONS["lstm"].check(values.get("lstm", LSTM_OFF))
         names = {f.name for f in fields(cls)} - {option.name for option in SCHEMA
-                                                 if option.stored_with and option.stored_with not in values}
-        if set(values) != names or None in values.values():
+                                                 if option.stored_for and kind not in option.stored_for}
+        if set(values) != names or None in values.values() or values.get("lstm") in (LSTM_OFF, LSTM_MODEL):
             raise PaqlstmError("unsupported settings in archive header")
         return cls(**values)
 

@@ -11,20 +11,26 @@ learning rate; the cells' state runs on across windows, only the gradient stops.
 Initial weights: Xavier uniform from a fixed seed, forget-gate bias 1.
 Determinism: float32 only, own exp/tanh, loops in a fixed order, input-major
 products (`z[:] += W[j, :] * x[j]`) that vectorise without reassociating a sum.
-Methods, per bit: fill `m.x`, then lstm_mixer_p (predict), then lstm_mixer_update
-(the coded bit; at a window's end, train).
-Memory: lstm_mixer_memory(inputs, cells, horizon).
-Not yet wired into the predictor (issue 13).
+Kernel methods, per bit: fill `m.x`, then lstm_mixer_p (predict), then
+lstm_mixer_update (the coded bit; at a window's end, train).
+Memory: lstm_mixer_memory(inputs, cells, horizon): 0.3 MB at the defaults.
+
+As a component of the predictor (State, at the end): after the classic chain, its
+input vector is the classic mixer's inputs (the bias and every model's stretched
+P(1)) and the classic chain's P(1), stretched, all scaled by INPUT_SCALE, and the bit
+position in -1..1; the blend (mixers/blend.py) mixes its P(1) with the classic
+chain's from the first bit. Off, a 1-cell stand-in keeps the types and does nothing.
 """
 import math
 from typing import NamedTuple
 
 import numpy as np
 
+from ..contexts.registers import bits_known
 from ..jit import njit
 from ..primitives.float32 import HALF, ONE, sigmoid32
 from ..primitives.lstm_cell import ACT_C, ACT_H, N_ACTS, cell_backward, cell_forward
-from ..primitives.squash import clamp
+from ..primitives.squash import clamp, stretch
 from ..primitives.training import BETA2, GRAD, PARAM, adam, splitmix64, uniform
 
 # The plan's starting values.
@@ -190,3 +196,76 @@ def _optimize(m):
     for a in (m.bg, m.wo, m.bo):
         adam(a, lr, v_scale, 0, a.size // 3)
     _transpose(m)
+
+
+def lstm_mixer_norm(m):
+    """Euclidean norm of all weights (float64): shows whether the weights move."""
+    return math.sqrt(sum(float(np.sum(a[PARAM].astype(np.float64) ** 2)) for a in (m.wx, m.wh, m.bg, m.wo, m.bo)))
+
+
+@njit
+def lstm_mixer_steps(m, inputs, bits):
+    """Predict and learn `bits` (uint8 0/1) over rows of `inputs` (float32 [n, m.x.size]), as
+    the predictor would: for timing the kernel alone."""
+    for i in range(bits.size):
+        for j in range(m.x.size):
+            m.x[j] = inputs[i, j]
+        lstm_mixer_p(m)
+        lstm_mixer_update(m, np.int64(bits[i]))
+
+
+# ---------------------------------------------------------------- as a component of the predictor
+
+EXTRA_INPUTS = 2       # after the classic mixer's inputs: the classic chain's P(1), the bit position
+BIT_SCALE = np.float32(2.0 / 7.0)
+ON, P = range(2)       # registers: on at all, its P(1) for this bit
+
+
+class State(NamedTuple):
+    net: tuple             # LstmMixer
+    regs: np.ndarray       # int64 [2]
+
+
+def active(settings):
+    return settings.lstm_mixer
+
+
+def memory(settings, classic_inputs):
+    """Bytes its arrays take beside a classic mixer of `classic_inputs` (padded) inputs."""
+    if not settings.lstm_mixer:
+        return 0
+    return lstm_mixer_memory(classic_inputs + EXTRA_INPUTS, settings.mixer_cells, settings.mixer_horizon)
+
+
+def new(settings, classic_inputs):
+    if settings.lstm_mixer:
+        net = new_lstm_mixer(classic_inputs + EXTRA_INPUTS, settings.mixer_cells, settings.mixer_horizon,
+                             settings.mixer_lr, settings.mixer_clip)
+    else:
+        net = new_lstm_mixer(1, 1, 1)
+    return State(net, np.array([settings.lstm_mixer, 2048], dtype=np.int64))
+
+
+@njit(inline="always")
+def predict(m, ctx, inputs, classic):
+    """`inputs`: the classic mixer's, as it mixed them; `classic`: the classic chain's P(1)."""
+    if m.regs[ON]:
+        x = m.net.x
+        n = inputs.size
+        for j in range(n):
+            x[j] = np.float32(inputs[j]) * INPUT_SCALE
+        x[n] = np.float32(stretch(classic)) * INPUT_SCALE
+        x[n + 1] = np.float32(bits_known(ctx)) * BIT_SCALE - ONE
+        m.regs[P] = lstm_mixer_p(m.net)
+
+
+@njit(inline="always")
+def output(m):
+    """Its P(1) for this bit (2048 while off), and whether it is on."""
+    return m.regs[P], m.regs[ON]
+
+
+@njit(inline="always")
+def update(m, bit):
+    if m.regs[ON]:
+        lstm_mixer_update(m.net, bit)

@@ -396,20 +396,20 @@ class State(NamedTuple):
 
 
 def active(settings):
-    return settings.lstm
+    return settings.byte_model
 
 
 def memory(settings):
-    return lstm_memory(settings.lstm_cells, settings.lstm_horizon, settings.lstm_layers) if settings.lstm else 0
+    return lstm_memory(settings.lstm_cells, settings.lstm_horizon, settings.lstm_layers) if settings.byte_model else 0
 
 
 def new(settings, ctx, inputs, selected):
-    if settings.lstm:
+    if settings.byte_model:
         net = new_lstm(settings.lstm_cells, settings.lstm_horizon, settings.lstm_lr, settings.lstm_clip,
                        layers=settings.lstm_layers)
     else:
         net = new_lstm(1, 1, 0.0, 0.0)
-    return State(net, np.array([settings.lstm, 0, 2048], dtype=np.int64), inputs, selected)
+    return State(net, np.array([settings.byte_model, 0, 2048], dtype=np.int64), inputs, selected)
 
 
 @njit(inline="always")
