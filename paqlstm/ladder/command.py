@@ -2,8 +2,9 @@
 
 Rung by rung, smallest first: the baseline and every LSTM-on variant run (in parallel
 up to --jobs); the report is rewritten after each finished arm; a rung with a failed
-run stops the ladder (NO-GO: debug). Ctrl-C stops the running arms and leaves the
-report of the finished ones, then exits with status 130.
+run stops the ladder (NO-GO: debug). With --follow-plan, further rounds on the top
+rung take the plan's next step from the band reached (follow.py). Ctrl-C stops the
+running arms and leaves the report of the finished ones, then exits with status 130.
 """
 import datetime
 import importlib.metadata
@@ -17,8 +18,8 @@ import click
 from click.core import ParameterSource
 
 from ..click_options import schema_option
-from ..settings import DEFAULT_LEVEL, LSTM_OPTIONS, OPTIONS
-from . import corpus, plan, report as reports, runs, verdict as rules
+from ..settings import DEFAULT_LEVEL, LSTM_MIXER, LSTM_OPTIONS, OPTIONS
+from . import corpus, follow, plan, report as reports, runs, verdict as rules
 from .executors import make_executor
 from .progress import Progress
 
@@ -28,9 +29,9 @@ DISTRIBUTIONS = ("paqlstm", "numba", "llvmlite", "numpy", "click", "tqdm", "matp
 
 # ---------------------------------------------------------------- the arms
 
-def arm_specs(rung, input_path, level, variants):
-    """The baseline and each variant of one rung, as runs.ArmSpec."""
-    arms = [(plan.BASELINE, ("--no-lstm",))] + [(v.name, v.flags()) for v in variants]
+def arm_specs(rung, input_path, level, variants, baseline=True):
+    """The baseline (unless baseline=False) and each variant of one rung, as runs.ArmSpec."""
+    arms = [(plan.BASELINE, ("--lstm", "off"))] * baseline + [(v.name, v.flags()) for v in variants]
     return [runs.ArmSpec(rung.label, input_path, rung.length, name, options, level) for name, options in arms]
 
 
@@ -55,10 +56,14 @@ def machine():
             "cpus": os.cpu_count(), "memory_bytes": memory, "host": platform.node()}
 
 
+def variant_record(variant):
+    return {"name": variant.name, "kind": variant.kind, "params": variant.params, "result": None, "comparison": None}
+
+
 def rung_record(rung, input_path, variants):
     return {"label": rung.label, "requested": rung.requested, "length": rung.length, "note": rung.note,
             "sha256": corpus.sha256_file(input_path, rung.length), "status": "pending", "baseline": None,
-            "variants": [{"name": v.name, "params": v.params, "result": None, "comparison": None} for v in variants]}
+            "variants": [variant_record(v) for v in variants]}
 
 
 def store_result(record, result):
@@ -136,6 +141,32 @@ def climb(report, rung_specs, executor, progress, out, started):
         record["status"] = rung_status(record)
         if record["status"] != "ok":
             progress.skip(sum(2 * s.length for _, later in rung_specs[index + 1:] for s in later))
+            return "failed"
+    return "complete"
+
+
+def follow_plan_rounds(report, rung, record, input_path, level, executor, progress, out, started):
+    """Rounds 2 .. --rounds on the top rung: each runs the plan's next steps from the best
+    arm so far (follow.py) and records them in report["plan_path"]. Returns the ladder's status."""
+    path = report["plan_path"]
+    for number in range(2, report["config"]["rounds"] + 1):
+        best = rules.ranking(record)[0]
+        comparison = best["comparison"]
+        tried = [v["params"] for v in record["variants"]]
+        steps = follow.next_steps(comparison["band"], comparison["improvement_pct"], best["kind"], best["params"],
+                                  tried)
+        if not steps:
+            path.append({"round": number, "from": best["name"], "steps": [],
+                         "note": f"the plan has no untried step after {comparison['band']}: stopped"})
+            break
+        variants = [plan.Variant(follow.variant_name(best["kind"], params), params, best["kind"])
+                    for _, params in steps]
+        path.append({"round": number, "from": best["name"], "band_from": comparison["band"],
+                     "steps": [{"why": why, "variant": v.name} for (why, _), v in zip(steps, variants)]})
+        record["variants"] += [variant_record(v) for v in variants]
+        specs = arm_specs(rung, input_path, level, variants, baseline=False)
+        progress.extend(sum(2 * spec.length for spec in specs))
+        if climb(report, [(record, specs)], executor, progress, out, started) != "complete":
             return "failed"
     return "complete"
 
@@ -239,6 +270,12 @@ Exactly 3.0 % is GOOD, 2.5 % GOOD, 1.5 % OK.
 Without INPUT the ladder uses a default corpus built from this Python's own
 documentation and standard library (cached, SHA-256 printed).
 
+The arms (--arm, default: mixer and model) are the LSTM kinds: 'mixer', the
+plan's LSTM mixer over the models' predictions; 'model', the byte LSTM feeding the
+mixer; 'both'. Each is compared with the same baseline and gets its own band; the
+best is named. --follow-plan takes the plan's next step for the band reached,
+round after round on the top rung (--rounds), and reports the path taken.
+
 The report goes to --out: report.md, report.json and, with matplotlib (the
 'plots' extra), PNG charts. Ctrl-C stops and keeps the finished runs. Exit
 status: 0 with a verdict, 1 for NO-GO (debug), 130 after Ctrl-C.
@@ -248,7 +285,9 @@ Examples:
   paqlstm ladder
   paqlstm ladder ../shared/data/dickens --out R
   paqlstm ladder book.txt --rungs 1K,100K --level 6 --blend 0.5
-  paqlstm ladder book.txt --jobs 2 --sweep lstm_cells=32,48,64 lstm_lr=1e-4,1e-3,1e-2
+  paqlstm ladder book.txt --jobs 2 --sweep mixer_cells=32,48,64 mixer_lr=1e-4,1e-3,1e-2
+  paqlstm ladder book.txt --arm mixer --arm mixer:blend=learn --arm model --arm both
+  paqlstm ladder book.txt --rungs 10M --follow-plan --rounds 3 --jobs 2
 """
 
 
@@ -268,24 +307,40 @@ def _lstm_options(command):
 @schema_option(OPTIONS["level"], note="the same for every run")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
               help="Runs at once. More than 1 shares the cores, so time overheads get noisier.")
+@click.option("--arm", "arm_words", multiple=True, metavar="KIND[:KEY=VALUE...]",
+              help="An LSTM-on arm: KIND mixer, model or both, with options of its own (mixer:mixer_lr=0.01). "
+                   "Repeatable.  [default: mixer and model]")
 @_lstm_options
 @click.option("--sweep", multiple=True, metavar="KEY=V1,V2,...",
-              help="Run every combination of these values as LSTM-on variants, ranked in the report. "
-                   "Keys: " + ", ".join(LSTM_OPTIONS) + ". Several KEY=VALUES may follow one --sweep.")
+              help="Run every combination of these values in each arm whose kind takes them, ranked in the "
+                   "report. Keys: " + ", ".join(LSTM_OPTIONS) + ". Several KEY=VALUES may follow one --sweep.")
+@click.option("--follow-plan", is_flag=True,
+              help="Start one arm (the first --arm, default mixer) at the plan's settings, then take the plan's "
+                   "next step for the band reached, round after round on the top rung.")
+@click.option("--rounds", type=click.IntRange(min=1), default=3, show_default=True,
+              help="Rounds of --follow-plan, the first included.")
 @click.option("--scheduler", metavar="ADDRESS",
               help="Run on a dask.distributed scheduler (needs the 'dask' extra; workers need INPUT at the same "
                    "path).")
-def ladder(words, out, rungs, level, jobs, sweep, scheduler, **lstm):
+def ladder(words, out, rungs, level, jobs, arm_words, sweep, follow_plan, rounds, scheduler, **lstm):
     input_word, sweep_words = _split_words(words, sweep)
     try:
         wanted_rungs = plan.parse_rungs(rungs)
         swept = plan.parse_sweep(sweep_words)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--rungs" if "size" in str(exc) else "--sweep")
+    try:
+        arms = [plan.parse_arm(word) for word in arm_words]
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--arm")
+    if follow_plan:
+        if swept:
+            raise click.UsageError("--follow-plan chooses each round's settings itself: no --sweep")
+        arms = arms[:1] or [(LSTM_MIXER, {})]
     fixed = {key: value for key, value in lstm.items() if value is not None}
     input_path, input_size, built = _input(input_word)
     planned = plan.plan_rungs(wanted_rungs, input_size)
-    variants = plan.variants(fixed, swept)
+    variants = plan.variants(arms or plan.default_arms(swept), fixed, swept)
     out = out or _default_out()
     try:
         executor = make_executor(jobs, scheduler)
@@ -310,11 +365,14 @@ def ladder(words, out, rungs, level, jobs, sweep, scheduler, **lstm):
                   "default_corpus": built.to_dict() if built else None},
         "config": {"rungs": rungs, "planned_rungs": [r.label for r in planned], "level": level, "jobs": jobs,
                    "executor": executor.describe(), "lstm_options": fixed, "sweep": swept,
-                   "variants": [{"name": v.name, "params": v.params} for v in variants],
+                   "variants": [{"name": v.name, "kind": v.kind, "params": v.params} for v in variants],
+                   "follow_plan": follow_plan, "rounds": rounds if follow_plan else 1,
                    "rerun": rerun_command(input_word or "", built is not None, level, rungs)},
         "versions": versions(), "machine": machine(), "code": runs.source_fingerprint(), "notes": notes,
         "rungs": [rung_record(r, input_path, variants) for r in planned],
         "verdict": None, "charts": None,
+        "plan_path": [{"round": 1, "steps": [{"why": "the plan's starting settings", "variant": v.name}
+                                              for v in variants]}] if follow_plan else None,
     }
     rung_specs = [(record, arm_specs(r, input_path, level, variants))
                   for record, r in zip(report["rungs"], planned)]
@@ -326,6 +384,9 @@ def ladder(words, out, rungs, level, jobs, sweep, scheduler, **lstm):
         report["warm_up"] = warm_up(executor, rung_specs[0][1])
         progress = Progress(total, jobs)
         status = climb(report, rung_specs, executor, progress, out, started)
+        if follow_plan and status == "complete":
+            status = follow_plan_rounds(report, planned[-1], rung_specs[-1][0], input_path, level, executor,
+                                        progress, out, started)
     except KeyboardInterrupt:
         executor.stop()
         if progress:

@@ -1,16 +1,21 @@
-"""What a ladder runs: rung sizes, the sweep grid, and the compress options of each arm.
+"""What a ladder runs: rung sizes, the arms, the sweep grid, and the compress options of each arm.
 
+An arm is an LSTM kind (settings.LSTM_KINDS: 'mixer', 'model', 'both') with options of
+its own (--arm mixer:mixer_lr=0.01); a sweep multiplies each arm by every combination
+of the swept values that apply to its kind; options given once (--mixer-lr) apply to
+every arm whose kind takes them.
 Pure functions over strings and numbers; nothing here starts a process.
 """
 import itertools
 import re
 from dataclasses import dataclass, field
 
-from ..settings import LSTM_OPTIONS
+from ..settings import LSTM_MIXER, LSTM_MODEL, LSTM_OPTIONS, WITH_LSTM
 
 DEFAULT_RUNGS = "1K,100K,10M"
 SIZE_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
 BASELINE = "baseline"
+DEFAULT_ARMS = (LSTM_MIXER, LSTM_MODEL)
 
 
 @dataclass(frozen=True)
@@ -24,13 +29,36 @@ class Rung:
 
 @dataclass(frozen=True)
 class Variant:
-    """An LSTM-on configuration: `params` maps sweep keys (LSTM options) to their values."""
+    """An LSTM-on configuration: its LSTM `kind`, and `params` mapping LSTM options to values."""
     name: str
     params: dict = field(default_factory=dict)
+    kind: str = LSTM_MODEL
 
     def flags(self):
-        """The compress options that select this variant: --lstm plus its parameters."""
-        return ("--lstm",) + option_flags(self.params)
+        """The compress options that select this variant: --lstm KIND plus its parameters."""
+        return ("--lstm", self.kind) + option_flags(self.params)
+
+
+def applies(key, kind):
+    """True when LSTM option `key` is one that LSTM kind `kind` takes."""
+    return kind in LSTM_OPTIONS[key].stored_for
+
+
+def parse_arm(text):
+    """(kind, {key: value}) from 'mixer' or 'mixer:mixer_lr=0.01:blend=learn'; ValueError if invalid."""
+    kind, *pairs = [part.strip() for part in text.split(":")]
+    if kind not in WITH_LSTM:
+        raise ValueError(f"invalid arm {text!r}: expected KIND[:KEY=VALUE...] with KIND one of {', '.join(WITH_LSTM)}")
+    params = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise ValueError(f"invalid arm {text!r}: expected KEY=VALUE after ':', got {pair!r}")
+        check_value(key, value)
+        if not applies(key, kind):
+            raise ValueError(f"invalid arm {text!r}: the {kind} arm does not take {key}")
+        params[key] = value
+    return kind, params
 
 
 def parse_size(text):
@@ -117,17 +145,24 @@ def option_flags(params):
     return tuple(flags)
 
 
-def variants(fixed, sweep):
-    """The LSTM-on variants: every combination of the sweep's values over the fixed options.
+def default_arms(sweep):
+    """The arms when none are given: mixer and model, less those no swept key applies to."""
+    return [(kind, {}) for kind in DEFAULT_ARMS if not sweep or any(applies(key, kind) for key in sweep)]
 
-    Without a sweep there is one variant, named 'lstm'. A variant's name lists only the
-    swept keys; its params hold the fixed options too.
+
+def variants(arms, fixed, sweep):
+    """The LSTM-on variants: each arm (kind, params) under every combination of the swept
+    values that apply to its kind, over the fixed options that apply to it.
+
+    A variant's name is its kind, then its arm's own and its swept values; its params
+    hold the fixed options too. Repeats (same name) run once.
     """
-    if not sweep:
-        return [Variant("lstm", dict(fixed))]
-    keys = list(sweep)
-    found = []
-    for values in itertools.product(*(sweep[key] for key in keys)):
-        swept = dict(zip(keys, values))
-        found.append(Variant("lstm " + " ".join(f"{k}={v}" for k, v in swept.items()), {**fixed, **swept}))
-    return found
+    found = {}
+    for kind, own in arms:
+        keys = [key for key in sweep if applies(key, kind) and key not in own]
+        for values in itertools.product(*(sweep[key] for key in keys)):
+            named = {**own, **dict(zip(keys, values))}
+            name = " ".join([kind] + [f"{k}={v}" for k, v in named.items()])
+            base = {k: v for k, v in fixed.items() if applies(k, kind)}
+            found.setdefault(name, Variant(name, {**base, **named}, kind))
+    return list(found.values())

@@ -61,6 +61,12 @@ class Progress:
             self._overall.total = max(self._overall.n, self._overall.total - byte_count)
             self._overall.refresh()
 
+    def extend(self, byte_count):
+        """Add work decided on the way (a further round) to the total."""
+        with self._lock:
+            self._overall.total += byte_count
+            self._overall.refresh()
+
     def note(self, line):
         with self._lock:
             tqdm.write(line, file=sys.stderr)

@@ -102,7 +102,7 @@ def diagnostics_table(report):
     for rung in report["rungs"]:
         for name, result, _ in _arms(rung):
             stats = result.get("stats")
-            lstm = _get(stats, "lstm")
+            lstm = rules.arm_lstm(stats)
             if result["status"] != "ok" or name == "baseline":
                 continue
             series = rules._numbers(_get(lstm, "bpb")) or []
@@ -158,14 +158,34 @@ def projection_table(comparison):
 
 
 def ranking_table(ranked, baseline_bytes):
+    """Every arm against the same baseline: its own band and decision, best first."""
     rows = []
     for place, variant in enumerate(ranked, 1):
         c = variant["comparison"]
         rows.append([place, variant["name"], f"{variant['result']['archive_bytes']:,}",
-                     fmt_pct(c["improvement_pct"]), c["band"], fmt_pct(c["time_overhead_pct"]),
+                     fmt_pct(c["improvement_pct"]), c["band"], rules.BANDS[c["band"]][0],
+                     fmt_pct(c["time_overhead_pct"]), fmt_pct(c["decompress_overhead_pct"]),
                      f"{c['extra_memory_bytes'] / 1e6:+,.1f} MB"])
-    return (f"Baseline: {baseline_bytes:,} B.\n\n" +
-            _table(["rank", "variant", "archive B", "vs baseline", "band", "time overhead", "extra memory"], rows))
+    return (f"Baseline: {baseline_bytes:,} B. Best arm: **{ranked[0]['name']}**.\n\n" +
+            _table(["rank", "arm", "archive B", "vs baseline", "band", "decision", "time overhead",
+                    "decompress overhead", "extra memory"], rows))
+
+
+def plan_path_table(report):
+    """The rounds --follow-plan took: each step, why, and what it reached."""
+    rung = report["rungs"][-1]
+    reached = {v["name"]: v for v in rung.get("variants", [])}
+    rows = []
+    for round_ in report["plan_path"]:
+        if not round_["steps"]:
+            rows.append([round_["round"], round_.get("from", ""), round_.get("note", ""), "", "", "", ""])
+        for step in round_["steps"]:
+            variant = reached.get(step["variant"]) or {}
+            c, result = variant.get("comparison"), variant.get("result")
+            rows.append([round_["round"], round_.get("from", "start"), step["why"], step["variant"],
+                         f"{result['archive_bytes']:,}" if c else "not run", fmt_pct(c["improvement_pct"]) if c else "",
+                         c["band"] if c else ""])
+    return _table(["round", "from", "the plan's step", "arm", "archive B", "vs baseline", "band"], rows)
 
 
 def _top_comparison(report):
@@ -245,9 +265,13 @@ def render_markdown(report):
               rungs_table(report), ""]
     lines += ["## LSTM diagnostics", "", diagnostics_table(report), ""]
     top = next((r for r in reversed(report["rungs"]) if rules.ranking(r)), None)
-    if config.get("sweep") and top:
-        lines += [f"## Sweep ranking ({top['label']} rung)", "", ranking_table(rules.ranking(top),
+    if top:
+        lines += [f"## Arms ({top['label']} rung)", "", ranking_table(rules.ranking(top),
                   top["baseline"]["archive_bytes"]), ""]
+    if report.get("plan_path"):
+        lines += [f"## The plan, followed ({report['rungs'][-1]['label']} rung)", "",
+                  "Each round takes the plan's next step from the best arm so far, by the band it reached.", "",
+                  plan_path_table(report), ""]
     lines += [charts_section(report), ""]
     lines += ["## Run", "", f"- command: `{report['command']}`",
               "- LSTM options: " + (" ".join(f"{k}={v}" for k, v in config["lstm_options"].items())
@@ -303,17 +327,21 @@ def _chart_variants(rung):
     return ranked[:MAX_LINES_PER_CHART - 1]
 
 
-def _plot_series(axes, rung, arms, key_path, label_suffix=""):
-    """Plot each (name, result)'s per-window series at key_path in its stats; returns how many."""
+def _plot_series(axes, rung, arms, pick, label_suffix=""):
+    """Plot each (name, result)'s per-window series pick(stats); returns how many."""
     drawn = 0
     for name, result in arms:
-        series = rules._numbers(_get(result, "stats", *key_path))
+        series = rules._numbers(pick(result.get("stats")))
         if series:
             style = {"color": "black", "linewidth": 1.4} if name == "baseline" else {"linewidth": 1.0}
             axes.plot(_series_positions(result["stats"], series, rung["length"]), series,
                       label=name + label_suffix, marker="o" if len(series) <= 20 else None, **style)
             drawn += 1
     return drawn
+
+
+def _final_bpb(stats):
+    return _get(stats, "bpb_final")
 
 
 def _plot_savings(axes, rung, arms):
@@ -345,8 +373,8 @@ def draw_charts(report, out):
         baseline = [("baseline", rung["baseline"])]
         lstm = [(v["name"], v["result"]) for v in _chart_variants(rung)]
         fig, axes = plt.subplots(figsize=(8, 4.5))
-        if _plot_series(axes, rung, lstm, ("lstm", "bpb")):
-            _plot_series(axes, rung, baseline, ("bpb_final",), " (final, reference)")
+        if _plot_series(axes, rung, lstm, lambda stats: _get(rules.arm_lstm(stats), "bpb")):
+            _plot_series(axes, rung, baseline, _final_bpb, " (final, reference)")
             axes.set(title=f"LSTM loss over the input ({rung['label']} rung): the LSTM alone",
                      xlabel=f"position ({position_unit(rung['length'])[0]})", ylabel="bits/byte (per window)")
             axes.legend(fontsize="small")
@@ -355,7 +383,7 @@ def draw_charts(report, out):
             missing.append("the LSTM-on runs' stats have no per-window LSTM loss")
         plt.close(fig)
         fig, (axes, below) = plt.subplots(2, 1, figsize=(8, 6.5), sharex=True, height_ratios=(3, 2))
-        _plot_series(axes, rung, baseline + lstm, ("bpb_final",))
+        _plot_series(axes, rung, baseline + lstm, _final_bpb)
         axes.set(title=f"Bits/byte over position ({rung['label']} rung): baseline vs LSTM",
                  ylabel="bits/byte (per window)")
         axes.legend(fontsize="small")

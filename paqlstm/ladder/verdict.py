@@ -10,7 +10,8 @@ as 1.5 does. A failed or crashed run anywhere is NO-GO (debug), whatever the siz
 
 Every figure a run may lack (no --stats, no LSTM block) comes out as None, shown "n/a".
 """
-from ..settings import LSTM_OPTIONS
+from ..settings import LSTM_MODEL, LSTM_OPTIONS
+from .follow import KNOBS
 
 EXCELLENT_ABOVE = 3.0
 GOOD_FROM = 2.5
@@ -95,14 +96,21 @@ def _numbers(series):
     return series
 
 
+def arm_lstm(stats):
+    """The diagnostics of the LSTM an arm blends: the LSTM mixer's when on, else the byte model's."""
+    if not isinstance(stats, dict):
+        return None
+    return stats.get("lstm_mixer") or stats.get("lstm")
+
+
 def sanity_checks(stats):
-    """The plan's debugging checklist as checks on an LSTM-on run's --stats."""
+    """The plan's debugging checklist as checks on an LSTM-on run's --stats (arm_lstm's)."""
     if stats is None:
         why = "no --stats from this compressor"
         return [_check(name, goal, why, None) for name, goal in (
             ("LSTM called", "forward steps > 0"), ("predictions vary", f"std >= {PREDICTION_SPREAD_MIN}"),
             ("weights change", "norm end != start"), ("loss falls", "last quarter < first quarter"))]
-    lstm = stats.get("lstm")
+    lstm = arm_lstm(stats)
     if not isinstance(lstm, dict):
         lstm = {}
         called = _check("LSTM called", "forward steps > 0", "stats say the LSTM was off", False)
@@ -213,35 +221,39 @@ def _failure_hints(arm):
     return hints
 
 
-def suggest(rerun, params, sweep):
-    """A ladder command line: rerun, keeping params except the swept keys, then the sweep."""
+def suggest(rerun, kind, params, sweep):
+    """A ladder command line: rerun with the arm `kind`, keeping params except the swept keys, then the sweep."""
     kept = [f"{LSTM_OPTIONS[key].flag} {value}" for key, value in params.items() if key not in sweep]
     swept = ["--sweep " + " ".join(f"{key}={values}" for key, values in sweep.items())]
-    return " ".join([rerun] + kept + swept)
+    return " ".join([rerun, f"--arm {kind}"] + kept + swept)
 
 
-def _band_hints(band, comparison, params, rerun):
+def _band_hints(band, comparison, kind, params, rerun):
     """What to try next, from the plan's tuning order and the sanity checks."""
     failed = [c["name"] for c in comparison["sanity"] if c["status"] == "fail"]
     blend = params.get("blend")
+    cells, lr, _ = KNOBS[kind]
+
+    def suggest_(sweep):
+        return suggest(rerun, kind, params, sweep)
     hints = []
     if band == "EXCELLENT":
         hints.append("Scale to enwik9 (projection below).")
         if blend != "1.0" and blend != "1":
             hints.append("The plan: if excellent, try the LSTM alone: "
-                         f"`{suggest(rerun, params, {'blend': '0.5,1.0'})}`.")
+                         f"`{suggest_({'blend': '0.5,1.0'})}`.")
     elif band == "GOOD":
         hints.append("The plan: if good, raise the LSTM weight to 0.5: "
-                     f"`{suggest(rerun, params, {'blend': '0.2,0.5'})}`.")
+                     f"`{suggest_({'blend': '0.2,0.5'})}`.")
     elif band == "OK":
-        hints.append(f"Tune the learning rate: `{suggest(rerun, params, {'lstm_lr': '1e-4,1e-3,1e-2'})}`.")
+        hints.append(f"Tune the learning rate: `{suggest_({lr: '1e-4,1e-3,1e-2'})}`.")
     else:
         if failed:
             hints.append("Sanity checks failed (" + ", ".join(failed) + "): fix these first.")
         if comparison["improvement_pct"] < 0:
             hints.append("Worse than the baseline: lower the learning rate, lower the blend weight, check gradient "
                          "clipping, check that inputs are normalised: "
-                         f"`{suggest(rerun, params, {'lstm_lr': '1e-4', 'blend': '0.1,0.2'})}`.")
+                         f"`{suggest_({lr: '1e-4', 'blend': '0.1,0.2'})}`.")
         else:
             known = [c for c in comparison["sanity"] if c["status"] != "n/a"]
             working = ("The sanity checks pass (the LSTM is called, its predictions vary, its weights change, its "
@@ -249,7 +261,7 @@ def _band_hints(band, comparison, params, rerun):
                        "No real improvement: is the LSTM called, are its predictions varying, are its weights "
                        "changing? ")
             hints.append(working + "Try a higher learning rate or more cells: "
-                         f"`{suggest(rerun, params, {'lstm_lr': '1e-3,1e-2', 'lstm_cells': '48,64'})}`; "
+                         f"`{suggest_({lr: '1e-3,1e-2', cells: '48,64,96'})}`; "
                          "the plan also says: if poor, lower the learning rate to 1e-4.")
     if comparison["time_ok"] is False:
         hints.append(f"Time overhead {comparison['time_overhead_pct']:+.1f} % is over the plan's "
@@ -278,13 +290,16 @@ def decide(rungs, planned_labels, interrupted, rerun="paqlstm ladder"):
         return {"decision": "INCOMPLETE", "band": None, "headline": "INCOMPLETE: no rung finished",
                 "next_step": "run the ladder again", "hints": [], "rung": None, "variant": None}
     top = complete[-1]
-    best = ranking(top)[0]
+    ranked = ranking(top)
+    best = ranked[0]
     comparison = best["comparison"]
     band = comparison["band"]
     decision, next_step = BANDS[band]
     provisional = top["length"] < DECIDING_RUNG_BYTES
     unfinished = [label for label in planned_labels if label not in {r["label"] for r in complete}]
     headline = f"{band} ({comparison['improvement_pct']:+.2f} %): {decision}"
+    if len(ranked) > 1:
+        headline += f", best arm {best['name']}"
     if provisional or unfinished:
         headline += f" (provisional: {top['label']} rung)"
     notes = []
@@ -297,4 +312,8 @@ def decide(rungs, planned_labels, interrupted, rerun="paqlstm ladder"):
     return {"decision": decision, "band": band, "headline": headline, "next_step": next_step,
             "improvement_pct": comparison["improvement_pct"], "rung": top["label"], "variant": best["name"],
             "params": best["params"], "provisional": provisional, "notes": notes,
-            "hints": _band_hints(band, comparison, best["params"], rerun)}
+            "arms": [{"name": v["name"], "improvement_pct": v["comparison"]["improvement_pct"],
+                      "band": v["comparison"]["band"], "decision": BANDS[v["comparison"]["band"]][0]} for v in ranked],
+            "hints": _band_hints(band, comparison, best.get("kind", LSTM_MODEL), best["params"], rerun)
+            + [f"The plan's whole tuning path, unattended: `{rerun} --arm {best.get('kind', LSTM_MODEL)} "
+               "--follow-plan --rounds 3`."]}
