@@ -4,7 +4,7 @@ A bit's way (docs/ARCHITECTURE.md): the shared byte registers (contexts/) -> eve
 model of MODELS writes its stretched P(1) into the mixer's inputs and picks the
 rows of its weight sets -> the network mixes them (mixers/network.py) -> the APM
 chain refines the result (sse.py) -> the LSTM mixer, when on, reads the network's
-inputs and that result (mixers/lstm_mixer.py) -> the blend mixes in its P(1), or the
+inputs (mixers/lstm_mixer.py) -> the blend mixes in its P(1), or the
 byte LSTM's (mixers/blend.py) -> the coder. Once the bit is known the contexts move past it,
 every component asks for the memory its next prediction will read, then everything
 trains. Encoder and decoder run the same predict_bit / update_bit, which is what
@@ -106,7 +106,7 @@ def predict_bit(m):
     p = network.predict(m.network, m.ctx, ALWAYS_SETS)
     p = sse.refine(m.sse, m.ctx, p)
     m.probs[P_CLASSIC] = p
-    lstm_mixer.predict(m.lstm_mixer, m.ctx, m.network.inputs, p)
+    lstm_mixer.predict(m.lstm_mixer, m.network.inputs)
     p_lstm, lstm_mixed = lstm_mixer.output(m.lstm_mixer)
     if not lstm_mixed:
         p_lstm, lstm_mixed = byte_lstm.output(m.byte_lstm)

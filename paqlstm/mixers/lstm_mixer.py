@@ -3,7 +3,7 @@
 Predicts: P(1) = sigmoid(wo . h + bo) of one layer of LSTM cells (primitives/
 lstm_cell.py) whose input at every bit is the float32 vector `x`: the models'
 stretched predictions scaled to about +-1 (the plan's "normalised inputs"), and
-whatever else the caller puts there (the classic mixer's output, the bit position).
+whatever else the caller puts there.
 Learns: the cross entropy of every coded bit, by truncated backpropagation through
 time over windows of `horizon` bits, the error into each cell clipped to +-clip at
 every step, then one momentum-free Adam step (primitives/training.py) at the plan's
@@ -17,20 +17,20 @@ Memory: lstm_mixer_memory(inputs, cells, horizon): 0.3 MB at the defaults.
 
 As a component of the predictor (State, at the end): after the classic chain, its
 input vector is the classic mixer's inputs (the bias and every model's stretched
-P(1)) and the classic chain's P(1), stretched, all scaled by INPUT_SCALE, and the bit
-position in -1..1; the blend (mixers/blend.py) mixes its P(1) with the classic
-chain's from the first bit. Off, a 1-cell stand-in keeps the types and does nothing.
+P(1)) scaled by INPUT_SCALE, as the plan draws it. Adding the classic chain's P(1) or
+the bit position measured slightly worse on dickens 1 MB (docs/TUNING.md, "LSTM
+mixer"). The blend (mixers/blend.py) mixes its P(1) with the classic chain's from
+the first bit. Off, a 1-cell stand-in keeps the types and does nothing.
 """
 import math
 from typing import NamedTuple
 
 import numpy as np
 
-from ..contexts.registers import bits_known
 from ..jit import njit
 from ..primitives.float32 import HALF, ONE, sigmoid32
 from ..primitives.lstm_cell import ACT_C, ACT_H, N_ACTS, cell_backward, cell_forward
-from ..primitives.squash import clamp, stretch
+from ..primitives.squash import clamp
 from ..primitives.training import BETA2, GRAD, PARAM, adam, splitmix64, uniform
 
 # The plan's starting values.
@@ -216,8 +216,6 @@ def lstm_mixer_steps(m, inputs, bits):
 
 # ---------------------------------------------------------------- as a component of the predictor
 
-EXTRA_INPUTS = 2       # after the classic mixer's inputs: the classic chain's P(1), the bit position
-BIT_SCALE = np.float32(2.0 / 7.0)
 ON, P = range(2)       # registers: on at all, its P(1) for this bit
 
 
@@ -234,12 +232,12 @@ def memory(settings, classic_inputs):
     """Bytes its arrays take beside a classic mixer of `classic_inputs` (padded) inputs."""
     if not settings.lstm_mixer:
         return 0
-    return lstm_mixer_memory(classic_inputs + EXTRA_INPUTS, settings.mixer_cells, settings.mixer_horizon)
+    return lstm_mixer_memory(classic_inputs, settings.mixer_cells, settings.mixer_horizon)
 
 
 def new(settings, classic_inputs):
     if settings.lstm_mixer:
-        net = new_lstm_mixer(classic_inputs + EXTRA_INPUTS, settings.mixer_cells, settings.mixer_horizon,
+        net = new_lstm_mixer(classic_inputs, settings.mixer_cells, settings.mixer_horizon,
                              settings.mixer_lr, settings.mixer_clip)
     else:
         net = new_lstm_mixer(1, 1, 1)
@@ -247,15 +245,12 @@ def new(settings, classic_inputs):
 
 
 @njit(inline="always")
-def predict(m, ctx, inputs, classic):
-    """`inputs`: the classic mixer's, as it mixed them; `classic`: the classic chain's P(1)."""
+def predict(m, inputs):
+    """`inputs`: the classic mixer's, as it mixed them."""
     if m.regs[ON]:
         x = m.net.x
-        n = inputs.size
-        for j in range(n):
+        for j in range(inputs.size):
             x[j] = np.float32(inputs[j]) * INPUT_SCALE
-        x[n] = np.float32(stretch(classic)) * INPUT_SCALE
-        x[n + 1] = np.float32(bits_known(ctx)) * BIT_SCALE - ONE
         m.regs[P] = lstm_mixer_p(m.net)
 
 
