@@ -17,14 +17,16 @@ class Compressor(ArchiveCompressor):
     """Incremental compressor, like lzma.LZMACompressor: `compress()` pieces, then `flush()`.
 
     `level` and any further keyword options become the archive's `Settings` (the
-    options of paqlstm.settings.SCHEMA: lstm, lstm_cells, lstm_layers, lstm_horizon,
-    lstm_lr, lstm_clip, blend; a keyword that is none of them is a TypeError). When
+    options of paqlstm.settings.SCHEMA: lstm ("off", "mixer", "model", "both"; True is
+    "model"), lstm_cells, lstm_layers, lstm_horizon, lstm_lr, lstm_clip, mixer_cells,
+    mixer_horizon, mixer_lr, mixer_clip, blend; a keyword that is none of them is a
+    TypeError). When
     `size_hint` (the input's length, if known) is given, the model's tables are sized
     to it: a short input then starts faster and needs less memory to decompress. Any
     amount of data may still be written. `chunk_size` is the raw bytes per chunk (not
     stored: any decoder reads any chunk size). `stats()` returns the diagnostics:
-    coding cost per window of the final, classic and LSTM predictions, and the LSTM's
-    prediction spread, weight norms and step counts.
+    coding cost per window of the final, classic and each LSTM's predictions, and each
+    LSTM's prediction spread, weight norms and step counts.
     """
 
     def __init__(self, level=DEFAULT_LEVEL, *, size_hint=None, chunk_size=CHUNK_SIZE, **options):

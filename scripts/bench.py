@@ -8,7 +8,7 @@ clock starts, and every round trip is verified. Prints a table and writes JSON.
 
     python scripts/bench.py ../shared/data/dickens --json bench.json
     python scripts/bench.py FILE --prefix 1000000 --codecs paqlstm,lzma
-    python scripts/bench.py ../shared/data/dickens --lstm --codecs paqlstm   # LSTM off and on
+    python scripts/bench.py ../shared/data/dickens --lstm --codecs paqlstm   # LSTM off, model, mixer
     python scripts/bench.py ../shared/data/dickens --against ../old-checkout   # A/B, one process
 
 --against CHECKOUT compares this checkout's paqlstm with another's in one process
@@ -29,14 +29,22 @@ import tempfile
 import time
 
 CODECS = ("paqlstm", "lzma", "bz2", "zpaq")
-LSTM_CODEC = "paqlstm+lstm"    # paqlstm with the LSTM on, default LSTM settings
+# paqlstm with an LSTM on (--lstm): the byte model, and the LSTM mixer at 32 / 48 / 64 cells;
+# "paqlstm+KIND/CELLS", other settings their defaults.
+LSTM_CODECS = ("paqlstm+model", "paqlstm+mixer/32", "paqlstm+mixer/48", "paqlstm+mixer/64")
+
+
+def _paqlstm_options(codec, level):
+    """paqlstm's options for a codec name "paqlstm[+KIND[/MIXER_CELLS]]"."""
+    kind, _, cells = codec.partition("+")[2].partition("/")
+    return {"level": level, **({"lstm": kind} if kind else {}), **({"mixer_cells": int(cells)} if cells else {})}
 
 
 def _codec_functions(codec, level):
     """(compress, decompress) for a codec; raises ImportError when it is not installed."""
-    if codec in ("paqlstm", LSTM_CODEC):
+    if codec.startswith("paqlstm"):
         import paqlstm
-        options = {"level": level, "lstm": codec == LSTM_CODEC}
+        options = _paqlstm_options(codec, level)
         paqlstm.decompress(paqlstm.compress(b"warm up the compiled kernels", **options))
         return (lambda d: paqlstm.compress(d, **options)), paqlstm.decompress
     if codec == "lzma":
@@ -53,8 +61,9 @@ def _codec_functions(codec, level):
 
 
 def _settings(codec, level):
-    return {"paqlstm": f"level {level}", LSTM_CODEC: f"level {level}, LSTM", "lzma": "preset 9|extreme", "bz2": "level 9",
-            "zpaq": "method 5, 1 thread"}[codec]
+    if codec.startswith("paqlstm"):
+        return " ".join(f"{key} {value}" for key, value in _paqlstm_options(codec, level).items())
+    return {"lzma": "preset 9|extreme", "bz2": "level 9", "zpaq": "method 5, 1 thread"}[codec]
 
 
 def run_worker(codec, path, prefix, level):
@@ -98,12 +107,12 @@ def run_isolated(codec, path, prefix, level):
 
 
 def format_table(rows):
-    head = (f"{'file':<12} {'codec':<12} {'settings':<18} {'original':>11} {'compressed':>11} "
+    head = (f"{'file':<12} {'codec':<16} {'settings':<30} {'original':>11} {'compressed':>11} "
             f"{'bpb':>6} {'comp KB/s':>10} {'dec KB/s':>9} {'peak MB':>8} ok")
     lines = [head, "-" * len(head)]
     for r in rows:
         lines.append(
-            f"{r['file']:<12} {r['codec']:<12} {r['settings']:<18} {r['original']:>11,} "
+            f"{r['file']:<12} {r['codec']:<16} {r['settings']:<30} {r['original']:>11,} "
             f"{r['compressed']:>11,} {r['bits_per_byte']:>6.3f} {r['compress_kb_s']:>10.1f} "
             f"{r['decompress_kb_s']:>9.1f} {r['peak_rss_mb']:>8.0f} "
             f"{'yes' if r['round_trip_ok'] else 'NO'}")
@@ -111,15 +120,20 @@ def format_table(rows):
 
 
 def lstm_comparison(rows):
-    """Per file: what the LSTM changes in size, time and peak memory against LSTM off."""
+    """Per file and LSTM codec: what the LSTM changes in size, time (also as microseconds per
+    input byte) and peak memory against LSTM off."""
     by_key = {(r["file"], r["codec"]): r for r in rows}
     for (name, codec), on in by_key.items():
         off = by_key.get((name, "paqlstm"))
-        if codec != LSTM_CODEC or off is None:
+        if not codec.startswith("paqlstm+") or off is None:
             continue
-        yield (f"{name}: LSTM on vs off: size {100 * (on['compressed'] / off['compressed'] - 1):+.2f} %, "
-               f"compress time {100 * (on['compress_s'] / off['compress_s'] - 1):+.1f} %, "
-               f"decompress time {100 * (on['decompress_s'] / off['decompress_s'] - 1):+.1f} %, "
+        added = {phase: 1e6 * (on[f"{phase}_s"] - off[f"{phase}_s"]) / on["original"]
+                 for phase in ("compress", "decompress")}
+        yield (f"{name}: {codec} vs off: size {100 * (on['compressed'] / off['compressed'] - 1):+.2f} %, "
+               f"compress time {100 * (on['compress_s'] / off['compress_s'] - 1):+.1f} % "
+               f"({added['compress']:+.1f} us/byte), "
+               f"decompress time {100 * (on['decompress_s'] / off['decompress_s'] - 1):+.1f} % "
+               f"({added['decompress']:+.1f} us/byte), "
                f"peak RSS {on['peak_rss_mb'] - off['peak_rss_mb']:+.0f} MB")
 
 
@@ -191,10 +205,12 @@ def main(argv=None):
     parser.add_argument("files", nargs="+")
     parser.add_argument("--level", type=int, default=None, help="paqlstm level (default: its default)")
     parser.add_argument("--prefix", type=int, default=0, help="use only the first N bytes of each file")
-    parser.add_argument("--codecs", default=",".join(CODECS), help="comma-separated subset of " + ",".join(CODECS))
+    parser.add_argument("--codecs", default=",".join(CODECS), help="comma-separated subset of " + ",".join(CODECS)
+                        + ", or paqlstm+KIND[/MIXER_CELLS] (KIND: model, mixer or both)")
     parser.add_argument("--json", default="bench.json", help="where to write the results")
     parser.add_argument("--lstm", action="store_true",
-                        help="also run paqlstm with the LSTM on, and compare it with LSTM off")
+                        help="also run paqlstm with an LSTM on (" + ", ".join(LSTM_CODECS) + ") and compare each "
+                        "with LSTM off, in microseconds per byte too")
     parser.add_argument("--against", metavar="CHECKOUT",
                         help="A/B in one process: this checkout's paqlstm against CHECKOUT's (see above)")
     parser.add_argument("--rounds", type=int, default=4, help="rounds of the --against comparison")
@@ -220,7 +236,8 @@ def main(argv=None):
 
     codecs = args.codecs.split(",")
     if args.lstm:
-        codecs.insert(codecs.index("paqlstm") + 1 if "paqlstm" in codecs else 0, LSTM_CODEC)
+        at = codecs.index("paqlstm") + 1 if "paqlstm" in codecs else 0
+        codecs[at:at] = LSTM_CODECS
     rows = []
     for path in args.files:
         for codec in codecs:

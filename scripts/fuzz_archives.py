@@ -136,9 +136,10 @@ def make_corpus(level=1):
     for name, data, chunk_size, sized in specs:
         archive = _pack(data, level, chunk_size, sized)
         corpus.append(Sample(name, data, archive, archive_regions(archive)))
-    data = generated_text(500, 5)   # the LSTM's kernels decode damaged data too
-    archive = _pack(data, level, 256, True, lstm=True)
-    corpus.append(Sample("lstm-text-2-chunks", data, archive, archive_regions(archive)))
+    data = generated_text(500, 5)   # the LSTMs' kernels decode damaged data too
+    for name, lstm in (("lstm-text-2-chunks", True), ("mixer-text-2-chunks", "mixer"), ("both-text-2-chunks", "both")):
+        archive = _pack(data, level, 256, True, lstm=lstm, lstm_cells=8, mixer_cells=8)
+        corpus.append(Sample(name, data, archive, archive_regions(archive)))
     # Two archives back to back decode to the concatenation.
     first, second = generated_text(300, 4), b"tail " * 20
     head = _pack(first, level)
@@ -187,12 +188,19 @@ def _settings_bodies(good):
 
     bodies = []
     for key in sorted(good):
-        for value in (True, False, float(good[key]), str(good[key]), None, [good[key]], 0, -1,
-                      good[key] - 1, good[key] + 1, 10 ** 30, 2 ** 63):
+        value = good[key]
+        if isinstance(value, str):   # a word: the LSTM kind, a learned blend
+            changed = (True, False, None, [value], 0, -1, value.upper(), value + "x", "", "off", "model", "mixer",
+                       "both", "learn")
+        else:
+            changed = (True, False, float(value), str(value), None, [value], 0, -1, value - 1, value + 1,
+                       10 ** 30, 2 ** 63)
+        for value in changed:
             bodies.append(text({**good, key: value}))
         bodies.append(text({k: v for k, v in good.items() if k != key}))
         bodies.append(text({**good, key.upper(): good[key]}))
-    bodies += [text({**good, "lstm": True}), text(good) + b" ", text(good) + b"\x00", text(good) * 2,
+    bodies += [text({**good, "lstm": True}), text({**good, "lstm": "mixer"}), text({**good, "lstm": "both"}),
+               text({**good, "mixer_cells": 8}), text(good) + b" ", text(good) + b"\x00", text(good) * 2,
                text(good)[:-1], text(good).replace(b":", b": "), b"\xff\xfe" + text(good),
                text(good).replace(b"}", b',"level":2}'), b'{"level":1e400}', b'{"level":NaN}',
                b'{"level":Infinity}', b'{"level":' + b"9" * 5000 + b'}', b"[" * 30000 + b"]" * 30000,
@@ -379,7 +387,8 @@ def worker_main():
     """Read length-prefixed archives on stdin; answer one JSON line each on stdout."""
     import paqlstm
     paqlstm.decompress(paqlstm.compress(generated_text(2000, 0), level=1))  # compile / load kernels
-    paqlstm.decompress(paqlstm.compress(generated_text(200, 0), level=1, lstm=True))
+    for lstm in (True, "mixer", "both"):
+        paqlstm.decompress(paqlstm.compress(generated_text(200, 0), level=1, lstm=lstm, lstm_cells=8, mixer_cells=8))
     out = sys.stdout.buffer
     out.write(b'{"ready":true}\n')
     out.flush()

@@ -28,7 +28,7 @@ def _digest(file):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("lstm", [False, True], ids=["lstm-off", "lstm-on"])
+@pytest.mark.parametrize("lstm", [False, True, "mixer"], ids=["lstm-off", "lstm-on", "lstm-mixer"])
 @pytest.mark.parametrize("name", FILES)
 def test_whole_file_round_trip_through_files(shared_data, tmp_path, name, lstm):
     """Streams both ways through files, as the command does, in many chunks."""

@@ -43,7 +43,9 @@ open(sys.argv[2], 'wb').write(paqlstm.decompress(open(sys.argv[1], 'rb').read())
 
 
 def _variants():
-    return [pytest.param({"level": 2}, id="lstm-off"), pytest.param({"level": 2, "lstm": True}, id="lstm-on")]
+    return [pytest.param({"level": 2}, id="lstm-off"), pytest.param({"level": 2, "lstm": True}, id="lstm-on"),
+            pytest.param({"level": 2, "lstm": "mixer"}, id="lstm-mixer"),
+            pytest.param({"level": 2, "lstm": "both", "blend": "learn"}, id="lstm-both")]
 
 
 @pytest.fixture(scope="module")

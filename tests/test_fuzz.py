@@ -45,8 +45,9 @@ MOST_BYTES_READ_PAST_PAYLOAD = 4 * 8
 
 
 def _variants():
-    """Model settings to round-trip with: LSTM off and on."""
-    return [pytest.param({}, id="lstm-off"), pytest.param({"lstm": True}, id="lstm-on")]
+    """Model settings to round-trip with: LSTM off, the byte model, the LSTM mixer."""
+    return [pytest.param({}, id="lstm-off"), pytest.param({"lstm": True}, id="lstm-on"),
+            pytest.param({"lstm": "mixer", "mixer_cells": 8}, id="lstm-mixer")]
 
 
 # --- round trips of arbitrary data -----------------------------------------------

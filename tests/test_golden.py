@@ -28,6 +28,11 @@ CASES = {
     "dickens-24K-lstm-learned": ("dickens", LSTM_PREFIX, {"lstm": True, "blend": "learn"}),
     "xml-24K-lstm-small": ("xml", LSTM_PREFIX, {"lstm": True, "lstm_cells": 8, "lstm_layers": 1,
                                                   "lstm_horizon": 12, "lstm_lr": 0.01, "lstm_clip": 2.0}),
+    "dickens-24K-mixer": ("dickens", LSTM_PREFIX, {"lstm": "mixer"}),
+    "dickens-24K-mixer-learned": ("dickens", LSTM_PREFIX, {"lstm": "mixer", "blend": "learn"}),
+    "xml-24K-both-small": ("xml", LSTM_PREFIX, {"lstm": "both", "lstm_cells": 8, "lstm_layers": 1,
+                                                "mixer_cells": 16, "mixer_horizon": 24, "mixer_lr": 0.003,
+                                                "mixer_clip": 2.0, "blend": 0.5}),
 }
 
 GOLDEN = {
@@ -41,6 +46,9 @@ GOLDEN = {
         "dickens-24K-lstm-blend": "bfdbe0a73248342bfa4b9a3994afcc1d91a9b295a784a503e1d7d0f2810dbf56",
         "dickens-24K-lstm-learned": "702f4655e628d2fa6d134b43c62d11fc8c29d60e0a1c8aa206daf80b4d5e8cfc",
         "xml-24K-lstm-small": "5d53fe1d96091daa5ff9d79f2edb3b99ae0b5de6bf292590a80756aeff84d57e",
+        "dickens-24K-mixer": "7f7d01e162357c4960d98eac923ad16b68dd78e6b2986c982e3341ec14c33b2b",
+        "dickens-24K-mixer-learned": "0c0c91313f50b1bdf4af96f05e50155cfb926bc0a7123f5dfee7779887703428",
+        "xml-24K-both-small": "2439d16b46ffb1e2b47116f9cd58aae510eab971028efec6330527885da89f67",
     },
 }
 

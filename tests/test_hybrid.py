@@ -84,3 +84,51 @@ def test_cli_lstm_options_and_stats_file(tmp_path, text, monkeypatch):
     (tmp_path / "alice").unlink()
     assert CliRunner().invoke(cli, ["decompress", "alice.pql"]).exit_code == 0   # no options needed
     assert (tmp_path / "alice").read_bytes() == text[:5000]
+
+
+# ---------------------------------------------------------------- the LSTM mixer and both LSTMs
+
+SMALL_MIXER = dict(lstm="mixer", mixer_cells=8, mixer_horizon=16)
+
+
+@pytest.mark.parametrize("options", [
+    dict(SMALL_MIXER), dict(SMALL_MIXER, blend="learn"), dict(SMALL_MIXER, blend=1.0), dict(SMALL_MIXER, blend=0.0),
+    dict(SMALL_MIXER, lstm="both", lstm_cells=8, lstm_horizon=10),
+], ids=["blend-0.2", "learned", "alone", "blend-0", "both"])
+def test_mixer_round_trips_with_every_kind_of_blend(text, options):
+    settings = Settings(level=LEVEL, **options)
+    packed, _ = encode(settings, text)
+    assert Decoder(Settings.from_dict(settings.to_dict())).decode_chunk(packed, len(text)) == text
+
+
+def test_each_lstm_kind_is_its_own_archive_and_needs_no_flags_to_decode(text):
+    archives = {kind: paqlstm.compress(text, level=LEVEL, lstm=kind, lstm_cells=8, mixer_cells=8)
+                for kind in ("off", "model", "mixer", "both")}
+    assert len(set(archives.values())) == 4
+    assert archives["off"] == paqlstm.compress(text, level=LEVEL)
+    assert archives["model"] == paqlstm.compress(text, level=LEVEL, lstm=True, lstm_cells=8, mixer_cells=64)
+    for kind, archive in archives.items():
+        assert paqlstm.decompress(archive) == text
+        assert frames(archive)[0].settings.get("lstm", "off") == (True if kind == "model" else kind)
+
+
+def test_mixer_at_blend_0_codes_as_the_classic_chain_and_learns_beside_it(text):
+    """Blend 0: the final P(1) is the classic chain's, whatever the mixer predicts."""
+    off, off_stats = encode(Settings(level=LEVEL), text)
+    quiet, stats = encode(Settings(level=LEVEL, blend=0.0, **SMALL_MIXER), text)
+    assert quiet == off and stats["bpb_final"] == off_stats["bpb_final"]
+    mixer = stats["lstm_mixer"]
+    assert mixer["forward_steps"] == 8 * len(text) and mixer["backward_steps"] == 8 * len(text) // 16
+    assert mixer["weight_norm_end"] != mixer["weight_norm_start"]
+
+
+def test_diagnostics_show_a_learning_mixer(text):
+    _, stats = encode(Settings(level=LEVEL, lstm="mixer"), text * 2)
+    mixer = stats["lstm_mixer"]
+    assert stats["lstm"] is None
+    assert len(mixer["bpb"]) == 2 and mixer["memory_bytes"] > 0 and mixer["seconds_estimated"] > 0
+    assert 0.2 < mixer["pred_std"] and 0.2 < mixer["pred_mean"] < 0.8    # predicts bits, not a constant
+    assert mixer["bpb"][1] < mixer["bpb"][0] < 8
+    assert mixer["bpb"][1] < 1.1 * stats["bpb_classic"][1]    # near the chain it mixes
+    _, both = encode(Settings(level=LEVEL, lstm="both", lstm_cells=8), text)
+    assert both["lstm"]["forward_steps"] > 0 and both["lstm_mixer"]["forward_steps"] == 8 * len(text)

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from paqlstm.cli import cli
-from paqlstm.ladder import command, corpus, plan, report, runs, verdict
+from paqlstm.ladder import command, corpus, follow, plan, report, runs, verdict
 from paqlstm.ladder.executors import LocalExecutor
 
 K, M = 1 << 10, 1 << 20
@@ -39,16 +39,56 @@ def test_rungs_on_a_short_input_use_all_of_it_and_say_so():
 
 def test_sweep_grid_and_flags():
     sweep = plan.parse_sweep(["lstm_cells=32,48", "blend=0.1,0.2,0.5"])
-    found = plan.variants({"lstm_lr": "1e-3"}, sweep)
+    found = plan.variants([("model", {})], {"lstm_lr": "1e-3", "mixer_lr": "0.01"}, sweep)
     assert len(found) == 6
-    assert found[0].name == "lstm lstm_cells=32 blend=0.1"
-    assert found[0].params == {"lstm_lr": "1e-3", "lstm_cells": "32", "blend": "0.1"}
-    assert found[0].flags() == ("--lstm", "--lstm-lr", "1e-3", "--lstm-cells", "32", "--blend", "0.1")
-    assert plan.variants({}, {}) == [plan.Variant("lstm", {})]
+    assert found[0].name == "model lstm_cells=32 blend=0.1"
+    assert found[0].params == {"lstm_lr": "1e-3", "lstm_cells": "32", "blend": "0.1"}   # mixer_lr is not the model's
+    assert found[0].flags() == ("--lstm", "model", "--lstm-lr", "1e-3", "--lstm-cells", "32", "--blend", "0.1")
+    assert plan.variants([("mixer", {})], {}, {}) == [plan.Variant("mixer", {}, "mixer")]
     for bad in (["cells=1"], ["blend=2"], ["lstm_cells=1.5"], ["lstm_lr=0"], ["blend="], ["blend"],
                 ["blend=0.1", "blend=0.2"]):
         with pytest.raises(ValueError):
             plan.parse_sweep(bad)
+
+
+def test_arms_kinds_and_their_own_options():
+    assert plan.default_arms({}) == [("mixer", {}), ("model", {})]
+    assert plan.default_arms({"mixer_cells": ["32"]}) == [("mixer", {})]
+    assert plan.default_arms({"blend": ["0.5"]}) == [("mixer", {}), ("model", {})]
+    assert plan.parse_arm("both") == ("both", {})
+    assert plan.parse_arm("mixer:mixer_lr=0.01:blend=learn") == ("mixer", {"mixer_lr": "0.01", "blend": "learn"})
+    for bad in ("off", "mixr", "mixer:lstm_cells=8", "mixer:mixer_lr", "mixer:mixer_lr=2", "model:mixer_cells=8"):
+        with pytest.raises(ValueError):
+            plan.parse_arm(bad)
+    arms = [("mixer", {}), ("mixer", {"blend": "learn"}), ("model", {}), ("both", {})]
+    found = plan.variants(arms, {}, plan.parse_sweep(["mixer_cells=32,48"]))
+    assert [v.name for v in found] == ["mixer mixer_cells=32", "mixer mixer_cells=48",
+                                       "mixer blend=learn mixer_cells=32", "mixer blend=learn mixer_cells=48", "model",
+                                       "both mixer_cells=32", "both mixer_cells=48"]
+
+
+@pytest.mark.parametrize("band, improvement, params, expected", [
+    ("EXCELLENT", 3.5, {}, [{"blend": "1.0"}]),
+    ("EXCELLENT", 3.5, {"blend": "1.0"}, []),
+    ("GOOD", 2.7, {}, [{"blend": "0.5"}]),
+    ("GOOD", 2.7, {"blend": "0.5"}, [{"blend": "learn"}, {"blend": "0.35"}]),
+    ("OK", 2.0, {}, [{"mixer_lr": "0.01"}, {"mixer_lr": "0.0001"}]),
+    ("POOR", 1.0, {}, [{"mixer_lr": "0.0001"}, {"mixer_cells": "64"}]),
+    ("POOR", 1.0, {"mixer_cells": "64"}, [{"mixer_cells": "64", "mixer_lr": "0.0001"},
+                                          {"mixer_cells": "96"}]),
+    ("POOR", -0.5, {}, [{"mixer_lr": "0.0001"}, {"blend": "0.1"}]),
+])
+def test_follow_plan_takes_the_plans_next_step(band, improvement, params, expected):
+    steps = follow.next_steps(band, improvement, "mixer", params, [params])
+    assert [changed for _, changed in steps] == expected
+    assert all(why.startswith(band if improvement >= 0 else "worse") for why, _ in steps)
+
+
+def test_follow_plan_skips_what_was_tried():
+    tried = [{}, {"mixer_lr": "1e-4"}]           # 1e-4 is 0.0001: the same setting
+    steps = follow.next_steps("POOR", 1.0, "mixer", {}, tried)
+    assert [changed for _, changed in steps] == [{"mixer_cells": "64"}, {"mixer_cells": "96"}]
+    assert follow.next_steps("OK", 2.0, "model", {}, [{}])[0][1] == {"lstm_lr": "0.4"}
 
 
 # ---------------------------------------------------------------- verdict
@@ -181,7 +221,7 @@ def test_report_files_exist_and_parse(tmp_path):
     parsed = json.loads(json_path.read_text())
     assert parsed["verdict"]["band"] == "EXCELLENT" and parsed["verdict"]["variant"] == "lstm blend=0.5"
     text = md_path.read_text()
-    for expected in ("EXCELLENT **<- here**", "## Sweep ranking", "time overhead", "Projection for 1 GB",
+    for expected in ("EXCELLENT **<- here**", "## Arms", "Best arm: **lstm blend=0.5**", "time overhead", "Projection for 1 GB",
                      "LSTM alone bits/byte", "3.000 -> 2.100"):
         assert expected in text
     try:
@@ -250,6 +290,20 @@ def test_ladder_end_to_end_on_dickens(shared_data, tmp_path):
     assert data["verdict"]["rung"] == "100K" and data["verdict"]["band"] in verdict.BANDS
     assert data["verdict"]["provisional"]
     assert "verdict: " in result.stdout
+
+
+def test_follow_plan_end_to_end(shared_data, tmp_path):
+    out = tmp_path / "R"
+    result = CliRunner().invoke(cli, ["ladder", str(shared_data / "alice29.txt"), "--out", str(out), "--rungs", "2K",
+                                      "--level", "1", "--follow-plan", "--rounds", "2", "--mixer-cells", "8"])
+    assert result.exit_code == 0, result.output
+    data = read_report(out)
+    path = data["plan_path"]
+    assert [r["round"] for r in path] == [1, 2] and path[0]["steps"][0]["variant"] == "mixer"
+    names = [v["name"] for v in data["rungs"][0]["variants"]]
+    assert names[0] == "mixer" and len(names) == 1 + len(path[1]["steps"]) >= 2
+    assert all(v["result"]["round_trip"] for v in data["rungs"][0]["variants"])
+    assert "## The plan, followed" in (out / "report.md").read_text()
 
 
 def test_default_corpus_end_to_end(tmp_path, monkeypatch):

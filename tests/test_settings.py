@@ -4,14 +4,15 @@ import click
 import pytest
 
 import paqlstm
-from paqlstm.cli import cli
+from paqlstm.cli import _bare_lstm, cli
 from paqlstm.container import frames
 from paqlstm.errors import PaqlstmError
 from paqlstm.ladder import command, plan
-from paqlstm.settings import LEARNED_BLEND, LEVEL_TABLE_BITS, LSTM_OPTIONS, OPTIONS, SCHEMA, Settings
+from paqlstm.settings import (LEARNED_BLEND, LEVEL_TABLE_BITS, LSTM_OPTIONS, MIXER_BLEND, MODEL_BLEND, OPTIONS, SCHEMA,
+                              WITH_MIXER, WITH_MODEL, Settings)
 
 COMPRESS = cli.commands["compress"]
-NUMERIC = [option for option in SCHEMA if option.command_line and option.kind is not bool]
+NUMERIC = [option for option in SCHEMA if option.command_line and option.kind in (int, float)]
 
 
 def edges(option):
@@ -35,20 +36,36 @@ def test_every_command_line_option_is_a_compress_option_with_the_schema_default(
         if option.command_line:
             assert option.flag in params[option.name].opts
             assert params[option.name].default == option.default
-    assert "--no-lstm" in params["lstm"].secondary_opts
+    assert parsed(COMPRESS, ["--no-lstm"])["lstm"] == "off"
+    for kind in ("off", "mixer", "model", "both"):
+        assert parsed(COMPRESS, ["--lstm", kind])["lstm"] == kind
+    with pytest.raises(click.BadParameter):
+        parsed(COMPRESS, ["--lstm=mixr"])
     assert parsed(COMPRESS, [])["level"] == OPTIONS["level"].default
     assert parsed(COMPRESS, ["-3"])["level"] == 3
 
 
+def test_a_bare_lstm_flag_still_means_the_byte_model():
+    assert _bare_lstm(["compress", "--lstm", "book.txt"]) == ["compress", "--lstm=model", "book.txt"]
+    assert _bare_lstm(["compress", "book.txt", "--lstm"]) == ["compress", "book.txt", "--lstm=model"]
+    assert _bare_lstm(["compress", "--lstm", "mixer", "b"]) == ["compress", "--lstm", "mixer", "b"]
+    assert _bare_lstm(["compress", "--", "--lstm"]) == ["compress", "--", "--lstm"]
+    assert Settings(lstm=True).lstm == "model" and Settings(lstm=False).lstm == "off"
+    with pytest.raises(PaqlstmError, match="invalid lstm 1: expected one of 'off', 'mixer', 'model', 'both'"):
+        Settings(lstm=1)
+
+
 def test_ladder_keys_are_the_lstm_options_with_their_compress_flags():
-    assert list(LSTM_OPTIONS) == ["lstm_cells", "lstm_layers", "lstm_horizon", "lstm_lr", "lstm_clip", "blend"]
+    assert list(LSTM_OPTIONS) == ["lstm_cells", "lstm_layers", "lstm_horizon", "lstm_lr", "lstm_clip", "mixer_cells",
+                                  "mixer_horizon", "mixer_lr", "mixer_clip", "blend"]
     ladder_flags = {opt for param in command.ladder.params for opt in param.opts}
     compress_flags = {opt for param in COMPRESS.params for opt in param.opts}
     for name, option in LSTM_OPTIONS.items():
         assert option.flag in ladder_flags and option.flag in compress_flags
         assert plan.is_sweep_word(f"{name}=1")
         assert plan.option_flags({name: "1"}) == (option.flag, "1")
-    assert plan.Variant("lstm", {}).flags() == ("--lstm",) and "--lstm" in compress_flags
+    assert plan.Variant("mixer", {"blend": "0.5"}, "mixer").flags() == ("--lstm", "mixer", "--blend", "0.5")
+    assert "--lstm" in compress_flags
 
 
 @pytest.mark.parametrize("option", NUMERIC, ids=lambda option: option.name)
@@ -96,14 +113,17 @@ def test_table_sizes_are_bounded_by_the_level():
 def test_defaults_are_the_schemas():
     default = Settings()
     for option in SCHEMA:
-        expected = option.default if option.default is not None else option.high(default.level)
-        assert getattr(default, option.name) == expected
+        if option.name != "blend":
+            expected = option.default if option.default is not None else option.high(default.level)
+            assert getattr(default, option.name) == expected
     assert paqlstm.Compressor().settings == default
+    # The blend's default depends on the LSTM: the mixer's is the plan's, the byte model's only feeds the mixer.
+    assert [Settings(lstm=kind).blend for kind in ("mixer", "both", "model")] == [MIXER_BLEND, MIXER_BLEND, MODEL_BLEND]
 
 
 def test_api_keywords_are_the_schemas():
     for name, option in OPTIONS.items():
-        value = option.default if option.default is not None else option.high(1)
+        value = option.default if option.default is not None else (option.high(1) if callable(option.high) else 0.5)
         assert getattr(paqlstm.Compressor(**{"level": 1, name: value}).settings, name) == value
     with pytest.raises(TypeError, match="unknown option 'lstm_cell'"):
         paqlstm.Compressor(lstm_cell=8)
@@ -112,16 +132,21 @@ def test_api_keywords_are_the_schemas():
 
 
 @pytest.mark.parametrize("options", [
-    {}, {"level": 3, "hash_bits": 17}, {"lstm": True},
+    {}, {"level": 3, "hash_bits": 17}, {"lstm": True}, {"lstm": "model", "blend": 0.5},
     {"lstm": True, "lstm_cells": 8, "lstm_lr": 0.5, "blend": LEARNED_BLEND},
+    {"lstm": "mixer"}, {"lstm": "mixer", "mixer_cells": 8, "blend": LEARNED_BLEND}, {"lstm": "both"},
 ])
 def test_header_round_trip(options):
     settings = Settings(**options)
     stored = settings.to_dict()
-    if settings.lstm:
-        assert set(stored) == set(OPTIONS)
-    else:
-        assert set(stored) == {"level", "hash_bits", "history_bits"}   # as the classic engine wrote
+    classic = {"level", "hash_bits", "history_bits"}     # as the classic engine wrote
+    model = {name for name in OPTIONS if name.startswith("lstm")} | {"blend"}
+    mixer = {name for name in OPTIONS if name.startswith("mixer")} | {"lstm", "blend"}
+    expected = classic | (model if settings.lstm in WITH_MODEL else set()) | (mixer if settings.lstm in WITH_MIXER
+                                                                              else set())
+    assert set(stored) == expected
+    if settings.lstm == "model":
+        assert stored["lstm"] is True   # as before the mixer came: those archives are unchanged
     assert Settings.from_dict(stored) == settings
     compressor = paqlstm.Compressor(**options)
     archive = compressor.compress(b"") + compressor.flush()
@@ -131,7 +156,10 @@ def test_header_round_trip(options):
 
 def test_header_keys_must_match_what_the_lstm_switch_says():
     on = Settings(lstm=True).to_dict()
+    mixer = Settings(lstm="mixer").to_dict()
     for bad in ({**on, "lstm_cells": None}, {k: v for k, v in on.items() if k != "blend"},
-                {**Settings().to_dict(), "lstm_cells": 8}, {**on, "extra": 1}, [1]):
+                {**Settings().to_dict(), "lstm_cells": 8}, {**on, "extra": 1}, [1],
+                {**mixer, "lstm_cells": 8}, {**on, "mixer_cells": 8}, {**on, "lstm": "model"},
+                {**Settings().to_dict(), "lstm": "off"}, {k: v for k, v in mixer.items() if k != "mixer_lr"}):
         with pytest.raises(PaqlstmError, match="unsupported settings"):
             Settings.from_dict(bad)

@@ -292,8 +292,8 @@ Examples:
 
 
 def _lstm_options(command):
-    """--lstm-cells and the other LSTM options of `paqlstm compress`, each fixed for every arm.
-    Left out, an option is the compressor's default."""
+    """--lstm-cells, --mixer-cells and the other LSTM options of `paqlstm compress`, each fixed
+    for every arm whose kind takes it. Left out, an option is the compressor's default."""
     for option in reversed(LSTM_OPTIONS.values()):
         command = schema_option(option, default=None)(command)
     return command

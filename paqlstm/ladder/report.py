@@ -28,7 +28,8 @@ def fmt_pct(value, signed=True):
 
 
 def fmt_mb(size):
-    return na(None if size is None else size / 1e6, "{:,.0f} MB")
+    """Megabytes, with a decimal below 10 MB (an LSTM mixer's 0.2 MB is not 0)."""
+    return na(None if size is None else size / 1e6, "{:,.1f} MB" if size is not None and size < 1e7 else "{:,.0f} MB")
 
 
 def fmt_gb(size):

@@ -13,7 +13,7 @@ Determinism: float32 only, own exp/tanh, loops in a fixed order, input-major
 products (`z[:] += W[j, :] * x[j]`) that vectorise without reassociating a sum.
 Kernel methods, per bit: fill `m.x`, then lstm_mixer_p (predict), then
 lstm_mixer_update (the coded bit; at a window's end, train).
-Memory: lstm_mixer_memory(inputs, cells, horizon): 0.3 MB at the defaults.
+Memory: lstm_mixer_memory(inputs, cells, horizon): 0.2 MB at the defaults.
 
 As a component of the predictor (State, at the end): after the classic chain, its
 input vector is the classic mixer's inputs (the bias and every model's stretched
