@@ -35,7 +35,7 @@ class ArmSpec:
     input_path: str
     length: int                  # bytes of the input's prefix to use
     arm: str                     # "baseline" or a variant name
-    options: tuple               # compress options choosing the arm, e.g. ("--lstm", "--blend", "0.2")
+    options: tuple               # compress options choosing the arm, e.g. ("--lstm", "mixer", "--blend", "0.2")
     level: int
 
     @property
