@@ -82,12 +82,14 @@ class Encoder:
         def bpb(column):
             return [round(float(x), 5) for x in self.costs[:, column] / window_bytes]
 
+        norms_end = self._norms()
+
         def lstm_stats(cost, p_sum, p_squares, which, regs, steps, updates, memory, seconds_per_step):
             bits = 8 * max(self.position, 1)
             mean = self.costs[:, p_sum].sum() / bits
             variance = max(0.0, self.costs[:, p_squares].sum() / bits - mean * mean)
             return {"bpb": bpb(cost), "pred_mean": mean / 4096, "pred_std": math.sqrt(variance) / 4096,
-                    "weight_norm_start": self.norms_start[which], "weight_norm_end": self._norms()[which],
+                    "weight_norm_start": self.norms_start[which], "weight_norm_end": norms_end[which],
                     "forward_steps": int(regs[steps]), "backward_steps": int(regs[updates]),
                     "memory_bytes": memory, "seconds_estimated": int(regs[steps]) * seconds_per_step()}
 

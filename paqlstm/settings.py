@@ -189,7 +189,8 @@ class Settings:
 
     def __post_init__(self):
         if self.blend is None:
-            object.__setattr__(self, "blend", MODEL_BLEND if self.lstm in (LSTM_MODEL, True) else MIXER_BLEND)
+            kind = OPTIONS["lstm"].check(self.lstm)
+            object.__setattr__(self, "blend", MODEL_BLEND if kind == LSTM_MODEL else MIXER_BLEND)
         for option in SCHEMA:
             object.__setattr__(self, option.name, option.check(getattr(self, option.name), self.level))
 

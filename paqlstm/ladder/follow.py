@@ -10,15 +10,16 @@ by hand would take it:
 A round runs the first PER_ROUND steps not tried yet; the best arm of all rounds is
 where the next round starts. Pure functions; command.py runs the rounds.
 """
-from ..settings import LSTM_OPTIONS, Settings
+from ..settings import LSTM_BOTH, LSTM_MIXER, LSTM_MODEL, LSTM_OPTIONS, Settings
+from .plan import applies
 
 PER_ROUND = 2
 BLEND_TUNING = ("learn", "0.35", "0.65", "1.0")
 MORE_CELLS = (64, 96)
 TIGHT_CLIP = "1"
 # The plan's knobs of each LSTM kind: (cells, learning rate, clip).
-KNOBS = {"mixer": ("mixer_cells", "mixer_lr", "mixer_clip"), "both": ("mixer_cells", "mixer_lr", "mixer_clip"),
-         "model": ("lstm_cells", "lstm_lr", "lstm_clip")}
+KNOBS = {LSTM_MIXER: ("mixer_cells", "mixer_lr", "mixer_clip"), LSTM_BOTH: ("mixer_cells", "mixer_lr", "mixer_clip"),
+         LSTM_MODEL: ("lstm_cells", "lstm_lr", "lstm_clip")}
 
 
 def _number(text):
@@ -75,7 +76,7 @@ def next_steps(band, improvement, kind, params, tried):
 
 def _normal(kind, params):
     """Params as the compressor would read them, so '1e-3' and '0.001' are one setting."""
-    return {key: _value(params, kind, key) for key in LSTM_OPTIONS if kind in LSTM_OPTIONS[key].stored_for}
+    return {key: _value(params, kind, key) for key in LSTM_OPTIONS if applies(key, kind)}
 
 
 def variant_name(kind, params):

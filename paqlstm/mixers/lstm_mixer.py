@@ -31,7 +31,7 @@ from ..jit import njit
 from ..primitives.float32 import HALF, ONE, sigmoid32
 from ..primitives.lstm_cell import ACT_C, ACT_H, N_ACTS, cell_backward, cell_forward
 from ..primitives.squash import clamp
-from ..primitives.training import BETA2, GRAD, PARAM, adam, splitmix64, uniform
+from ..primitives.training import BETA2, GRAD, PARAM, adam, splitmix64, uniform, weight_norm
 
 # The plan's starting values.
 DEFAULT_CELLS = 48
@@ -199,8 +199,7 @@ def _optimize(m):
 
 
 def lstm_mixer_norm(m):
-    """Euclidean norm of all weights (float64): shows whether the weights move."""
-    return math.sqrt(sum(float(np.sum(a[PARAM].astype(np.float64) ** 2)) for a in (m.wx, m.wh, m.bg, m.wo, m.bo)))
+    return weight_norm(m.wx, m.wh, m.bg, m.wo, m.bo)
 
 
 @njit

@@ -47,7 +47,7 @@ from ..primitives.float32 import HALF, ONE, exp32
 from ..primitives.lstm_cell import ACT_C, ACT_H, N_ACTS, cell_backward, cell_forward
 from ..primitives.squash import clamp, stretch
 from ..primitives.training import (BETA2, EPS, GRAD, MOMENT, ONE_MINUS_BETA2, PARAM, adam, power, splitmix64,
-                                   uniform)
+                                   uniform, weight_norm)
 
 # Defaults for new_lstm (docs/TUNING.md, "LSTM kernel", has the measurements behind them).
 DEFAULT_CELLS = 32
@@ -152,12 +152,7 @@ def lstm_memory(cells, horizon, layers=DEFAULT_LAYERS):
 
 
 def lstm_weight_norm(lstm):
-    """Euclidean norm of all weights (float64): shows whether the weights move."""
-    total = 0.0
-    for a in (lstm.wx, lstm.wu, lstm.bg, lstm.wo, lstm.bo):
-        w = a[PARAM].astype(np.float64)
-        total += float(np.sum(w * w))
-    return math.sqrt(total)
+    return weight_norm(lstm.wx, lstm.wu, lstm.bg, lstm.wo, lstm.bo)
 
 
 # ---------------------------------------------------------------- prediction

@@ -6,6 +6,8 @@ without momentum (as NNCP, cmix and paq8px converged on) updates a parameter arr
 whose leading axis holds PARAM, GRAD (the gradient summed since the last step) and
 MOMENT (the running second moment), in a fixed order of float32 operations.
 """
+import math
+
 import numpy as np
 
 from ..jit import njit
@@ -17,6 +19,15 @@ BETA2 = np.float32(0.9999)
 ONE_MINUS_BETA2 = np.float32(1.0) - BETA2
 EPS = np.float32(1e-6)
 ZERO = np.float32(0.0)
+
+
+def weight_norm(*arrays):
+    """Euclidean norm (float64) of the weights (PARAM) of parameter arrays: shows whether they move."""
+    total = 0.0
+    for a in arrays:
+        w = a[PARAM].astype(np.float64)
+        total += float(np.sum(w * w))
+    return math.sqrt(total)
 
 
 def splitmix64(seed, n):
