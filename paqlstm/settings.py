@@ -35,6 +35,10 @@ WITH_LSTM = (LSTM_MODEL, LSTM_MIXER, LSTM_BOTH)
 # The blend's default: the byte model alone measured best only feeding the mixer
 # (docs/TUNING.md, "Hybrid"); the mixer starts at the plan's 20 %.
 MODEL_BLEND, MIXER_BLEND = 0.0, 0.2
+# The model's profile: the strongest (paq8-class contexts, inputs, weight sets and SSE),
+# or the fast lpaq/zpaq-class model of format 2, several times faster.
+STRONG, FAST = "strong", "fast"
+PROFILES = (STRONG, FAST)
 
 
 def level_memory(level):
@@ -131,6 +135,8 @@ class Option:
 
 SCHEMA = (   # in the order of Settings' fields; level comes first, as it bounds the table sizes
     Option("level", int, DEFAULT_LEVEL, "Compression level", low=min(LEVEL_TABLE_BITS), high=max(LEVEL_TABLE_BITS)),
+    Option("profile", str, STRONG, "Model: 'strong', paq8-class, or 'fast', several times faster and a few "
+           "per cent larger (--fast)", words=PROFILES),
     Option("hash_bits", int, None, "log2 bytes of the hashed context buckets (the level's, or fewer for a "
            "short input)", low=MIN_TABLE_BITS, high=lambda level: LEVEL_TABLE_BITS[level][0], command_line=False),
     Option("history_bits", int, None, "log2 bytes of the match model's history (the level's, or fewer for a "
@@ -206,6 +212,11 @@ class Settings:
     def memory(self):
         """Bytes of model memory these settings use."""
         return model_memory(self)
+
+    @property
+    def strong(self):
+        """True for the strong profile: the models read it in `new` to size and switch their parts."""
+        return self.profile == STRONG
 
     @property
     def byte_model(self):
