@@ -15,7 +15,7 @@ from .blocks import (COST_CLASSIC, COST_FINAL, COST_LSTM, COST_MIXER, LSTM_P_SQU
                      MIXER_P_SUM, N_COSTS, decode_block, encode_block)
 from .mixers import lstm_mixer as mixer_kernel
 from .models import byte_lstm as lstm_kernel
-from .predictor import MAX_INPUTS, new_predictor
+from .predictor import max_inputs, new_predictor
 from .primitives.coder import new_coder_state
 
 CHUNK_SIZE = 1 << 20          # raw bytes per chunk a compressor writes, unless told otherwise
@@ -102,7 +102,7 @@ class Encoder:
                 if s.byte_model else None,
                 "lstm_mixer": lstm_stats(COST_MIXER, MIXER_P_SUM, MIXER_P_SQUARES, 1, m.lstm_mixer.net.regs,
                                          mixer_kernel.STEPS, mixer_kernel.UPDATES,
-                                         mixer_kernel.memory(s, MAX_INPUTS), self._mixer_seconds_per_step)
+                                         mixer_kernel.memory(s, max_inputs(s)), self._mixer_seconds_per_step)
                 if s.lstm_mixer else None}
 
     def _lstm_seconds_per_step(self):

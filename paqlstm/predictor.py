@@ -28,7 +28,6 @@ MODELS = (direct, context_maps, match, byte_lstm)   # their states: Predictor's 
 # Weight sets that are selected at every bit: the network's and those of the models
 # that never sit out, which come first (mixers/network.py says why).
 ALWAYS_SETS = len(network.SELECTORS) + sum(len(m.SELECTORS) for m in MODELS if not getattr(m, "MAY_SIT_OUT", False))
-MAX_INPUTS = network.padded(1 + sum(m.INPUTS for m in MODELS))   # the mixer's, every model on
 SMALL_ARRAYS = 1 << 20     # maps, weights, registers: less than this together
 P_CLASSIC = 0   # diagnostics: the classic chain's P(1)
 
@@ -50,15 +49,25 @@ def _active(module, settings):
     return getattr(module, "active", lambda _: True)(settings)
 
 
+def _inputs(module, settings):
+    """A model's mixer inputs: INPUTS, a number or a function of the settings (the profile's)."""
+    return module.INPUTS(settings) if callable(module.INPUTS) else module.INPUTS
+
+
+def max_inputs(settings):
+    """The mixer's inputs, padded, with every model on: what the LSTM mixer reads."""
+    return network.padded(1 + sum(_inputs(m, settings) for m in MODELS))
+
+
 def model_memory(settings):
     """Bytes the predictor's arrays take with these settings."""
     return (contexts.context_memory(settings.history_bits) + sum(m.memory(settings) for m in MODELS)
-            + lstm_mixer.memory(settings, MAX_INPUTS) + sse.sse_memory() + SMALL_ARRAYS)
+            + lstm_mixer.memory(settings, max_inputs(settings)) + sse.sse_memory() + SMALL_ARRAYS)
 
 
 def lstm_memory(settings):
     """Bytes the LSTMs' arrays take (0 when they are off)."""
-    return byte_lstm.memory(settings) + lstm_mixer.memory(settings, MAX_INPUTS)
+    return byte_lstm.memory(settings) + lstm_mixer.memory(settings, max_inputs(settings))
 
 
 def new_predictor(settings):
@@ -66,18 +75,19 @@ def new_predictor(settings):
     the mixer's vector, so the model without them mixes exactly its own inputs."""
     ctx = contexts.new_context(settings.history_bits)
     active = [_active(m, settings) for m in MODELS]
-    n_inputs = 1 + sum(m.INPUTS for m, on in zip(MODELS, active) if on)
+    counts = [_inputs(m, settings) for m in MODELS]
+    n_inputs = 1 + sum(n for n, on in zip(counts, active) if on)
     inputs = np.zeros(network.padded(n_inputs), dtype=np.int32)
     set_rows = [rows for _, rows in network.SELECTORS]
     active_sets = [True] * len(set_rows)
     first_input = 1
     states = []
-    for module, on in zip(MODELS, active):
+    for module, on, count in zip(MODELS, active, counts):
         if on:
-            own = inputs[first_input:first_input + module.INPUTS]
-            first_input += module.INPUTS
+            own = inputs[first_input:first_input + count]
+            first_input += count
         else:
-            own = np.zeros(module.INPUTS, dtype=np.int32)
+            own = np.zeros(count, dtype=np.int32)
         first_set = len(set_rows)
         set_rows += [rows for _, rows in module.SELECTORS]
         active_sets += [on] * len(module.SELECTORS)

@@ -144,7 +144,9 @@ def test_mixer_arithmetic_fits_int32():
     from paqlstm.mixers.blend import BLEND_LR
     from paqlstm.mixers.network import FINAL_LR, LR_DECAY, MIXER_LR
     from paqlstm.models.byte_lstm import LINEAR_SHIFT
-    from paqlstm.predictor import MAX_INPUTS as N_INPUTS
+    from paqlstm.predictor import max_inputs
+    from paqlstm.settings import Settings
+    N_INPUTS = max_inputs(Settings())
     largest_input = max(int(np.abs(STRETCH_TABLE).max()), 2048 >> LINEAR_SHIFT, 256)
     largest_error = 4095 * max(MIXER_LR + LR_DECAY, FINAL_LR, BLEND_LR)
     assert largest_input * largest_error < 2 ** 31

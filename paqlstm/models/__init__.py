@@ -2,7 +2,8 @@
 
 One model per module. A model module declares its footprint, as paq8px's models do
 (MIXERINPUTS, MIXERCONTEXTS):
-  INPUTS                   mixer inputs it writes (stretched probabilities)
+  INPUTS                   mixer inputs it writes (stretched probabilities): a number,
+                           or a function of the settings (the profile may add inputs)
   SELECTORS                ((what selects, rows), ...): the weight sets it selects
   memory(settings)         bytes its arrays take
   active(settings)         (optional) False: it sits out, its inputs and sets unused
