@@ -21,7 +21,7 @@ from .click_options import schema_option
 from .engine import CHUNK_SIZE
 from .errors import PaqlstmError
 from .files import naming, replacing, write_whole
-from .settings import DEFAULT_LEVEL, LEVEL_TABLE_BITS, LSTM_KINDS, LSTM_MODEL, LSTM_OFF, OPTIONS, SCHEMA, level_memory
+from .settings import DEFAULT_LEVEL, FAST, LEVEL_TABLE_BITS, LSTM_KINDS, LSTM_MODEL, LSTM_OFF, OPTIONS, SCHEMA, level_memory
 
 SUFFIX = ".pql"
 PROGRESS_MIN_SIZE = 1 << 20   # smaller inputs finish before a bar would be worth seeing
@@ -153,11 +153,12 @@ the input kept.
 
 def _model_options(command):
     """The model's options, from the settings schema; --level N also as -1 .. -9 (hidden: the
-    epilog lists them). Their defaults are Settings' (the archive header records them all)."""
+    epilog lists them), --profile fast also as --fast. Their defaults are Settings' (the archive header records them all)."""
     options = [schema_option(option, note="-1 .. -9 also work" if option.name == "level" else None)
                for option in SCHEMA if option.command_line]
     options += [click.option(f"-{level}", "level", flag_value=level, hidden=True) for level in LEVEL_TABLE_BITS]
     options.append(click.option("--no-lstm", "lstm", flag_value=LSTM_OFF, hidden=True))
+    options.append(click.option("--fast", "profile", flag_value=FAST, hidden=True))   # as zstd's --fast
     for option in reversed(options):
         command = option(command)
     return command

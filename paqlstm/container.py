@@ -1,9 +1,10 @@
 """The archive format: the one place that writes and reads it (see docs/FORMAT.md).
 
-An archive is a header (magic, format version, the model settings as JSON), a run
-of chunks each coded by the engine, an empty chunk that ends the run, and a trailer
-with the length and CRC-32 of the original data. A file may hold several archives
-back to back; they decode to the concatenation of their contents.
+An archive is a header (magic, format version, the settings that differ from their
+defaults, a check), a run of chunks each coded by the engine, an empty chunk that
+ends the run, and a trailer with the length and CRC-32 of the original data. Lengths
+are varints, so a 1 KB input carries 23 bytes of framing. A file may hold several
+archives back to back; they decode to the concatenation of their contents.
 
 Both directions stream in bounded memory: `ArchiveCompressor` holds at most one raw
 chunk, `ArchiveDecompressor` at most one compressed chunk plus its decoded output
@@ -13,27 +14,58 @@ They are push-style, like `lzma.LZMACompressor` / `lzma.LZMADecompressor`, and
 `frames` lays an archive out in its parts without decoding it, for tests and tools.
 """
 import io
-import json
 import struct
 import zlib
 from dataclasses import dataclass
 
 from .engine import CHUNK_SIZE, MAX_CHUNK_SIZE, Decoder, Encoder, max_payload_size
 from .errors import PaqlstmError
-from .settings import Settings
+from .settings import SCHEMA, Settings
 
 MAGIC = b"PQLS"
-FORMAT_VERSION = 2   # changes whenever the model predicts differently: a decoder must replay it exactly
+FORMAT_VERSION = 3   # changes whenever the model predicts differently: a decoder must replay it exactly
 
-_PREFIX = struct.Struct("<4sBH")      # magic, format version, settings length
-_CRC = struct.Struct("<I")
-_CHUNK = struct.Struct("<II")         # raw length, compressed length
-_TRAILER = struct.Struct("<QI")       # total length, CRC-32 of data; then _CRC of these
-_END_OF_CHUNKS = _CHUNK.pack(0, 0)
+_CHECK = struct.Struct("<H")          # the header's check: the low 16 bits of its CRC-32
+_CRC = struct.Struct("<I")            # the trailer's CRC-32 of the data
+_FLOAT = struct.Struct("<d")
+MAX_SETTINGS = 1024                   # bytes: every option stored takes far less
+MAX_LENGTH = (1 << 63) - 1            # of the data, in the trailer
+_END_OF_CHUNKS = b"\x00"               # a chunk of raw length 0
 
 # File reads while decoding: large enough that Python overhead vanishes next to
 # decoding, small enough not to matter for memory.
 READ_SIZE = 1 << 18
+
+
+class _Incomplete(Exception):
+    """The bytes for a field have not all arrived yet."""
+
+
+def varint(n):
+    """n >= 0 as LEB128: 7 bits a byte, low bits first, the high bit set on all but the last."""
+    out = bytearray()
+    while n >= 0x80:
+        out.append(n & 0x7F | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def _read_varint(buf, pos, limit, error):
+    """(value, position after it) of the varint at buf[pos]; `error` (a message) when it
+    exceeds `limit` or is not the shortest encoding; _Incomplete if buf ends inside it."""
+    value = shift = 0
+    while True:
+        if pos >= len(buf):
+            raise _Incomplete
+        byte = buf[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if value > limit or (byte == 0 and shift > 7):
+            raise PaqlstmError(error)
+        if byte < 0x80:
+            return value, pos
 
 
 def _could_be_archive(prefix):
@@ -41,22 +73,80 @@ def _could_be_archive(prefix):
     return MAGIC.startswith(bytes(prefix[:len(MAGIC)]))
 
 
-def _header(settings):
+# --- settings: (position in SCHEMA, value) for each option that differs from the value
+# the options before it imply (the level implies the table sizes, the LSTM kind the blend),
+# so defaults cost nothing and an option of an LSTM kind not in use is never stored.
+
+def _stored_options(settings):
+    known = {}
+    for index, option in enumerate(SCHEMA):
+        if option.stored_for and settings.lstm not in option.stored_for:
+            continue
+        value = getattr(settings, option.name)
+        if value != getattr(Settings(**known), option.name):
+            known[option.name] = value
+            yield index, option, value
+
+
+def _value_bytes(option, value):
+    """A str option: the word's index. A number: the value (a varint, or a float64); an option
+    that also takes words (the blend's 'learn') first says which: 0 a number, 1 + the word's index."""
+    if option.kind in (str, bool):
+        return varint(option.words.index(value) if option.kind is str else int(value))
+    if value in option.words:
+        return varint(1 + option.words.index(value))
+    return (b"\x00" if option.words else b"") + (varint(value) if option.kind is int else _FLOAT.pack(value))
+
+
+def settings_bytes(settings):
+    return b"".join(varint(index) + _value_bytes(option, value) for index, option, value in _stored_options(settings))
+
+
+def _read_value(option, body, pos):
+    unreadable = "corrupt archive: unreadable header"
+    if option.kind in (str, bool):
+        choices = len(option.words) if option.kind is str else 2
+        code, pos = _read_varint(body, pos, choices - 1, unreadable)
+        return (option.words[code] if option.kind is str else bool(code)), pos
+    if option.words:
+        code, pos = _read_varint(body, pos, len(option.words), unreadable)
+        if code:
+            return option.words[code - 1], pos
+    if option.kind is int:
+        return _read_varint(body, pos, 1 << 32, unreadable)
+    if pos + _FLOAT.size > len(body):
+        raise _Incomplete
+    return _FLOAT.unpack_from(body, pos)[0], pos + _FLOAT.size
+
+
+def read_settings(body):
+    """Settings from a header's settings bytes (their check already passed); PaqlstmError
+    unless they are exactly what settings_bytes writes for valid settings."""
+    values, pos, last = {}, 0, -1
     try:
-        text = json.dumps(settings.to_dict(), sort_keys=True, separators=(",", ":"),
-                          ensure_ascii=False, allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise PaqlstmError(f"settings cannot be stored in an archive: {exc}") from None
-    body = text.encode("utf-8")
-    if len(body) > 0xFFFF:
-        raise PaqlstmError("settings too large for the archive header")
-    head = _PREFIX.pack(MAGIC, FORMAT_VERSION, len(body)) + body
-    return head + _CRC.pack(zlib.crc32(head))
+        while pos < len(body):
+            index, pos = _read_varint(body, pos, len(SCHEMA) - 1, "unsupported settings in archive header")
+            if index <= last:
+                raise PaqlstmError("unsupported settings in archive header")
+            option = SCHEMA[index]
+            values[option.name], pos = _read_value(option, body, pos)
+            last = index
+    except _Incomplete:
+        raise PaqlstmError("corrupt archive: unreadable header") from None
+    settings = Settings(**values)
+    if settings_bytes(settings) != bytes(body):   # a default stored, an option of another LSTM kind
+        raise PaqlstmError("unsupported settings in archive header")
+    return settings
+
+
+def _header(settings):
+    body = settings_bytes(settings)
+    head = MAGIC + bytes([FORMAT_VERSION]) + varint(len(body)) + body
+    return head + _CHECK.pack(zlib.crc32(head) & 0xFFFF)
 
 
 def _trailer(length, crc):
-    fields = _TRAILER.pack(length, crc)
-    return fields + _CRC.pack(zlib.crc32(fields))
+    return varint(length) + _CRC.pack(crc)
 
 
 class ArchiveCompressor:
@@ -120,7 +210,7 @@ class ArchiveCompressor:
 
     def _chunk(self, raw):
         payload = self._encoder.encode_chunk(raw)
-        return _CHUNK.pack(len(raw), len(payload)) + payload
+        return varint(len(raw)) + varint(len(payload)) + payload
 
 
 _HEADER, _CHUNKS, _TRAILER_NEXT, _DONE = range(4)
@@ -183,43 +273,42 @@ class ArchiveDecompressor:
         buf = self._input
         if not _could_be_archive(buf):
             raise PaqlstmError("not a paqlstm archive")
-        if len(buf) < _PREFIX.size:
+        if len(buf) <= len(MAGIC):
             return False
-        _, version, body_length = _PREFIX.unpack_from(buf)
+        version = buf[len(MAGIC)]
         if version != FORMAT_VERSION:
             raise PaqlstmError(f"unsupported archive format version {version}")
-        end = _PREFIX.size + body_length
-        if len(buf) < end + _CRC.size:
-            return False
-        if zlib.crc32(buf[:end]) != _CRC.unpack_from(buf, end)[0]:
-            raise PaqlstmError("corrupt archive: header checksum mismatch")
         try:
-            values = json.loads(buf[_PREFIX.size:end].decode("utf-8"))
-        except (ValueError, RecursionError):  # RecursionError: deeply nested JSON
-            raise PaqlstmError("corrupt archive: unreadable header") from None
-        self.settings = Settings.from_dict(values)
+            body_length, start = _read_varint(buf, len(MAGIC) + 1, MAX_SETTINGS, "corrupt archive: unreadable header")
+        except _Incomplete:
+            return False
+        end = start + body_length
+        if len(buf) < end + _CHECK.size:
+            return False
+        if zlib.crc32(buf[:end]) & 0xFFFF != _CHECK.unpack_from(buf, end)[0]:
+            raise PaqlstmError("corrupt archive: header checksum mismatch")
+        self.settings = read_settings(buf[start:end])
         self._decoder = Decoder(self.settings)
-        del buf[:end + _CRC.size]
+        del buf[:end + _CHECK.size]
         self._state = _CHUNKS
         return True
 
     def _read_chunk(self):
         buf = self._input
-        if len(buf) < _CHUNK.size:
+        impossible = "corrupt archive: impossible chunk length"
+        try:
+            raw_length, pos = _read_varint(buf, 0, MAX_CHUNK_SIZE, impossible)
+            if raw_length == 0:
+                del buf[:pos]
+                self._state = _TRAILER_NEXT
+                return True
+            comp_length, pos = _read_varint(buf, pos, max_payload_size(raw_length), impossible)
+        except _Incomplete:
             return False
-        raw_length, comp_length = _CHUNK.unpack_from(buf)
-        if raw_length == 0:
-            if comp_length != 0:
-                raise PaqlstmError("corrupt archive: bad end of chunks")
-            del buf[:_CHUNK.size]
-            self._state = _TRAILER_NEXT
-            return True
-        if raw_length > MAX_CHUNK_SIZE or comp_length > max_payload_size(raw_length):
-            raise PaqlstmError("corrupt archive: impossible chunk length")
-        end = _CHUNK.size + comp_length
+        end = pos + comp_length
         if len(buf) < end:
             return False
-        data = self._decoder.decode_chunk(bytes(buf[_CHUNK.size:end]), raw_length)
+        data = self._decoder.decode_chunk(bytes(buf[pos:end]), raw_length)
         del buf[:end]
         self._length += len(data)
         self._crc = zlib.crc32(data, self._crc)
@@ -228,12 +317,14 @@ class ArchiveDecompressor:
 
     def _read_trailer(self):
         buf = self._input
-        end = _TRAILER.size + _CRC.size
+        try:
+            length, pos = _read_varint(buf, 0, MAX_LENGTH, "corrupt archive: checksum mismatch")
+        except _Incomplete:
+            return False
+        end = pos + _CRC.size
         if len(buf) < end:
             return False
-        if zlib.crc32(buf[:_TRAILER.size]) != _CRC.unpack_from(buf, _TRAILER.size)[0]:
-            raise PaqlstmError("corrupt archive: trailer checksum mismatch")
-        if _TRAILER.unpack_from(buf) != (self._length, self._crc):
+        if (length, _CRC.unpack_from(buf, pos)[0]) != (self._length, self._crc):
             raise PaqlstmError("corrupt archive: checksum mismatch")
         self.unused_data = bytes(buf[end:])
         self._input = bytearray()
@@ -302,10 +393,7 @@ class ChunkFrame:
     start: int                # its raw length field
     raw_length: int
     compressed_length: int
-
-    @property
-    def payload_start(self):
-        return self.start + _CHUNK.size
+    payload_start: int
 
     @property
     def end(self):
@@ -317,20 +405,25 @@ class ArchiveFrame:
     """The parts of one archive in a file of archives: offsets and the fields' values."""
     start: int                # its magic
     version: int
-    settings_text: bytes      # the header's JSON, as stored
-    header_crc: int
-    header_end: int           # just past the header's CRC
+    settings_bytes: bytes     # the header's settings, as stored
+    header_check: int
+    header_end: int           # just past the header's check
     chunks: tuple             # ChunkFrame, in order
     end_of_chunks: int        # the empty chunk that ends the run
     trailer_start: int
     length: int               # the trailer's length of the data
     crc: int                  # the trailer's CRC-32 of the data
-    trailer_crc: int
-    end: int                  # just past the trailer's CRC
+    end: int                  # just past the trailer
 
     @property
     def settings(self):
-        return json.loads(self.settings_text)
+        """The header's settings, as Settings.to_dict() gives them."""
+        return read_settings(self.settings_bytes).to_dict()
+
+    @property
+    def framing(self):
+        """Bytes of the archive that are not the engine's coded data."""
+        return self.end - self.start - sum(chunk.compressed_length for chunk in self.chunks)
 
 
 def frames(data):
@@ -338,24 +431,34 @@ def frames(data):
     checking any CRC; PaqlstmError where the layout itself is broken (a tool's input should be
     a well-formed archive: the decoder is what judges damaged ones)."""
     found, pos = [], 0
+    broken = "broken archive layout"
     try:
         while pos < len(data):
-            magic, version, body_length = _PREFIX.unpack_from(data, pos)
-            if magic != MAGIC:
+            if data[pos:pos + len(MAGIC)] != MAGIC:
                 raise PaqlstmError(f"not a paqlstm archive at offset {pos}")
-            settings_end = pos + _PREFIX.size + body_length
-            header_end = settings_end + _CRC.size
-            chunks, chunk = [], ChunkFrame(header_end, *_CHUNK.unpack_from(data, header_end))
-            while chunk.raw_length:
-                chunks.append(chunk)
-                chunk = ChunkFrame(chunk.end, *_CHUNK.unpack_from(data, chunk.end))
-            trailer_start = chunk.payload_start
-            end = trailer_start + _TRAILER.size + _CRC.size
+            version = data[pos + len(MAGIC)]
+            body_length, body_start = _read_varint(data, pos + len(MAGIC) + 1, MAX_SETTINGS, broken)
+            settings_end = body_start + body_length
+            header_end = settings_end + _CHECK.size
+            if header_end > len(data):
+                raise _Incomplete
+            chunks, at = [], header_end
+            while True:
+                raw_length, next_pos = _read_varint(data, at, MAX_CHUNK_SIZE, broken)
+                if raw_length == 0:
+                    break
+                comp_length, payload_start = _read_varint(data, next_pos, max_payload_size(raw_length), broken)
+                chunks.append(ChunkFrame(at, raw_length, comp_length, payload_start))
+                at = chunks[-1].end
+            trailer_start = next_pos
+            length, crc_start = _read_varint(data, trailer_start, MAX_LENGTH, broken)
+            end = crc_start + _CRC.size
+            if end > len(data):
+                raise _Incomplete
             found.append(ArchiveFrame(
-                pos, version, bytes(data[pos + _PREFIX.size:settings_end]), *_CRC.unpack_from(data, settings_end),
-                header_end, tuple(chunks), chunk.start, trailer_start, *_TRAILER.unpack_from(data, trailer_start),
-                *_CRC.unpack_from(data, trailer_start + _TRAILER.size), end))
+                pos, version, bytes(data[body_start:settings_end]), *_CHECK.unpack_from(data, settings_end),
+                header_end, tuple(chunks), at, trailer_start, length, *_CRC.unpack_from(data, crc_start), end))
             pos = end
-    except struct.error:
+    except (_Incomplete, IndexError):
         raise PaqlstmError(f"truncated archive at offset {pos}") from None
     return found

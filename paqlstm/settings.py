@@ -2,12 +2,13 @@
 
 An option's name, type, range, default, help and whether the archive header stores
 it are written here and nowhere else. From SCHEMA come the `Settings` dataclass and
-its validation (of API keywords and of archive headers alike), the header's keys,
+its validation (of API keywords and of archive headers alike), the header's options
+(each stored by its position in SCHEMA, when it differs from its default: container.py),
 `paqlstm compress`'s options (paqlstm/click_options.py) and the ladder's sweep keys
 and options (LSTM_OPTIONS).
 """
 import math
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, replace
 
 from .errors import PaqlstmError
 from .mixers import lstm_mixer as mixer_kernel
@@ -68,10 +69,9 @@ class Option:
     `high` is a number, or for the table sizes a function of the level (their default,
     None, then means that maximum). `words` are values allowed besides the numbers (a
     str option takes only words); `aliases` are (value, word) pairs read as the word.
-    An option with `stored_for` is in the archive header only when the `lstm` option
-    is one of those kinds (so an archive with the LSTM off is exactly what the classic
-    engine writes, and one with the byte model what it wrote before the mixer came);
-    the others always are.
+    An option with `stored_for` is part of the model (and of the archive header, when
+    not at its default) only when the `lstm` option is one of those kinds. Options are
+    stored by their position in SCHEMA: new ones go last (and a format version).
     """
     name: str
     kind: type                  # bool, int, float or str
@@ -238,25 +238,9 @@ class Settings:
         return lstm_memory(self)
 
     def to_dict(self):
-        """The header's settings: every field but the options not stored for this LSTM kind.
-        The byte model is `true`, as the header said before the mixer came."""
+        """Every field but the options not stored for this LSTM kind: what the model is built from."""
         values = asdict(self)
         for option in SCHEMA:
             if option.stored_for and self.lstm not in option.stored_for:
                 del values[option.name]
-        if self.lstm == LSTM_MODEL:
-            values["lstm"] = True
         return values
-
-    @classmethod
-    def from_dict(cls, values):
-        """Settings from an archive header; unknown or missing keys are a format error."""
-        if not isinstance(values, dict):
-            raise PaqlstmError("unsupported settings in archive header")
-        kind = OPTIONS["lstm"].check(values.get("lstm", LSTM_OFF))
-        names = {f.name for f in fields(cls)} - {option.name for option in SCHEMA
-                                                 if option.stored_for and kind not in option.stored_for}
-        if set(values) != names or None in values.values() or values.get("lstm") in (LSTM_OFF, LSTM_MODEL):
-            raise PaqlstmError("unsupported settings in archive header")
-        return cls(**values)
-

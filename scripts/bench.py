@@ -8,6 +8,7 @@ clock starts, and every round trip is verified. Prints a table and writes JSON.
 
     python scripts/bench.py ../shared/data/dickens --json bench.json
     python scripts/bench.py FILE --prefix 1000000 --codecs paqlstm,lzma
+    python scripts/bench.py ../shared/data/dickens --codecs paqlstm,paqlstm-fast,zpaq   # both profiles
     python scripts/bench.py ../shared/data/dickens --lstm --codecs paqlstm   # LSTM off, model, mixer
     python scripts/bench.py ../shared/data/dickens --against ../old-checkout   # A/B, one process
 
@@ -28,16 +29,18 @@ import sys
 import tempfile
 import time
 
-CODECS = ("paqlstm", "lzma", "bz2", "zpaq")
+CODECS = ("paqlstm", "paqlstm-fast", "lzma", "bz2", "zpaq")
 # paqlstm with an LSTM on (--lstm): the byte model, and the LSTM mixer at 32 / 48 / 64 cells;
 # "paqlstm+KIND/CELLS", other settings their defaults.
 LSTM_CODECS = ("paqlstm+model", "paqlstm+mixer/32", "paqlstm+mixer/48", "paqlstm+mixer/64")
 
 
 def _paqlstm_options(codec, level):
-    """paqlstm's options for a codec name "paqlstm[+KIND[/MIXER_CELLS]]"."""
-    kind, _, cells = codec.partition("+")[2].partition("/")
-    return {"level": level, **({"lstm": kind} if kind else {}), **({"mixer_cells": int(cells)} if cells else {})}
+    """paqlstm's options for a codec name "paqlstm[-fast][+KIND[/MIXER_CELLS]]" (-fast: the fast profile)."""
+    name, _, lstm = codec.partition("+")
+    kind, _, cells = lstm.partition("/")
+    return {"level": level, **({"profile": "fast"} if name == "paqlstm-fast" else {}),
+            **({"lstm": kind} if kind else {}), **({"mixer_cells": int(cells)} if cells else {})}
 
 
 def _codec_functions(codec, level):
@@ -148,18 +151,18 @@ def _load_as(checkout, name):
     return importlib.import_module(name)
 
 
-def _codec_of(package, level, size):
+def _codec_of(package, level, size, profile=None):
     """(encode, decode) of one piece with a model carried across pieces, for a package of any version."""
     try:
         settings_class = importlib.import_module(package.__name__ + ".settings").Settings
     except ImportError:   # older checkouts kept Settings in the engine
         settings_class = package.engine.Settings
-    settings = settings_class(level=level).sized_for(size)
+    settings = settings_class(level=level, **({"profile": profile} if profile else {})).sized_for(size)
     encoder, decoder = package.engine.Encoder(settings), package.engine.Decoder(settings)
     return encoder.encode_chunk, decoder.decode_chunk
 
 
-def run_ab(path, prefix, level, other, rounds):
+def run_ab(path, prefix, level, other, rounds, profile=None):
     """CPU seconds of this checkout and `other` coding the same pieces in turn, per round."""
     import paqlstm
     packages = {"this": paqlstm, "other": _load_as(other, "paqlstm_other")}
@@ -167,11 +170,11 @@ def run_ab(path, prefix, level, other, rounds):
         data = f.read(prefix) if prefix else f.read()
     pieces = [data[i:i + AB_PIECE] for i in range(0, len(data), AB_PIECE)]
     for package in packages.values():    # compile or load the kernels before the clock starts
-        encode, decode = _codec_of(package, level, 4096)
+        encode, decode = _codec_of(package, level, 4096, profile)
         decode(encode(data[:4096]), len(data[:4096]))
     results = []
     for round_number in range(rounds):
-        codecs = {name: _codec_of(package, level, len(data)) for name, package in packages.items()}
+        codecs = {name: _codec_of(package, level, len(data), profile) for name, package in packages.items()}
         seconds = {name: [0.0, 0.0] for name in packages}
         sizes = dict.fromkeys(packages, 0)
         for i, piece in enumerate(pieces):
@@ -206,7 +209,7 @@ def main(argv=None):
     parser.add_argument("--level", type=int, default=None, help="paqlstm level (default: its default)")
     parser.add_argument("--prefix", type=int, default=0, help="use only the first N bytes of each file")
     parser.add_argument("--codecs", default=",".join(CODECS), help="comma-separated subset of " + ",".join(CODECS)
-                        + ", or paqlstm+KIND[/MIXER_CELLS] (KIND: model, mixer or both)")
+                        + ", or paqlstm[-fast]+KIND[/MIXER_CELLS] (KIND: model, mixer or both)")
     parser.add_argument("--json", default="bench.json", help="where to write the results")
     parser.add_argument("--lstm", action="store_true",
                         help="also run paqlstm with an LSTM on (" + ", ".join(LSTM_CODECS) + ") and compare each "
@@ -214,6 +217,8 @@ def main(argv=None):
     parser.add_argument("--against", metavar="CHECKOUT",
                         help="A/B in one process: this checkout's paqlstm against CHECKOUT's (see above)")
     parser.add_argument("--rounds", type=int, default=4, help="rounds of the --against comparison")
+    parser.add_argument("--profile", default=None, help="the model profile of the --against comparison "
+                        "(both checkouts must know it; default: each one's default)")
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -229,7 +234,8 @@ def main(argv=None):
         return
 
     if args.against:
-        report = [run_ab(path, args.prefix, args.level, args.against, args.rounds) for path in args.files]
+        report = [run_ab(path, args.prefix, args.level, args.against, args.rounds, args.profile)
+                  for path in args.files]
         with open(args.json, "w") as f:
             json.dump({"command": " ".join([os.path.basename(sys.executable)] + sys.argv), "ab": report}, f, indent=2)
         return

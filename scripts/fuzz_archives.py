@@ -182,45 +182,44 @@ def header_cases(sample):
 
 
 def _settings_bodies(good):
-    """Header settings texts a reader must refuse (or take exactly), from the good ones `good` (a dict)."""
-    def text(values):
-        return json.dumps(values, sort_keys=True, separators=(",", ":")).encode()
+    """Header settings bytes a reader must refuse (or take exactly), from the good ones `good`."""
+    from paqlstm.container import _stored_options, _value_bytes, read_settings, varint
+    from paqlstm.settings import SCHEMA
 
+    def stored(values):
+        return b"".join(varint(index) + value for index, value in values)
+
+    pairs = [(index, _value_bytes(option, value)) for index, option, value in _stored_options(read_settings(good))]
     bodies = []
-    for key in sorted(good):
-        value = good[key]
-        if isinstance(value, str):   # a word: the LSTM kind, a learned blend
-            changed = (True, False, None, [value], 0, -1, value.upper(), value + "x", "", "off", "model", "mixer",
-                       "both", "learn")
-        else:
-            changed = (True, False, float(value), str(value), None, [value], 0, -1, value - 1, value + 1,
-                       10 ** 30, 2 ** 63)
-        for value in changed:
-            bodies.append(text({**good, key: value}))
-        bodies.append(text({k: v for k, v in good.items() if k != key}))
-        bodies.append(text({**good, key.upper(): good[key]}))
-    bodies += [text({**good, "lstm": True}), text({**good, "lstm": "mixer"}), text({**good, "lstm": "both"}),
-               text({**good, "mixer_cells": 8}), text(good) + b" ", text(good) + b"\x00", text(good) * 2,
-               text(good)[:-1], text(good).replace(b":", b": "), b"\xff\xfe" + text(good),
-               text(good).replace(b"}", b',"level":2}'), b'{"level":1e400}', b'{"level":NaN}',
-               b'{"level":Infinity}', b'{"level":' + b"9" * 5000 + b'}', b"[" * 30000 + b"]" * 30000,
-               b'{"a":' * 10000 + b"1" + b"}" * 10000, b'{"level":\xc3\xa9}', b"{}", b"[]", b"null",
-               b"1", b""]
+    for k in range(len(pairs)):
+        index, value = pairs[k]
+        others = pairs[:k] + pairs[k + 1:]
+        bodies += [stored(others)]                                             # an option left out
+        for forged in (b"\x00", b"\x01", b"\x7f", b"\xff\x7f", b"\x80\x00", b"\xff" * 11, value + b"\x00",
+                       value[:-1], b"\x00" + bytes(8), b"\x00\x00\x00\x00\x00\x00\xf8\x7f"):   # ... NaN
+            bodies.append(stored(pairs[:k] + [(index, forged)] + pairs[k + 1:]))
+        bodies += [stored(pairs[:k] + [(index, value), (index, value)] + pairs[k + 1:])]   # twice
+    for index, option in enumerate(SCHEMA):   # every option, at its default or any small value
+        for value in (b"\x00", b"\x01", b"\x02", b"\x08", b"\x30"):
+            bodies.append(stored(sorted(pairs + [(index, value)])))
+    good_bytes = stored(pairs)
+    bodies += [good_bytes[::-1], good_bytes * 2, good_bytes + b"\x00", b"\x7f" + good_bytes, varint(len(SCHEMA)),
+               varint(2 ** 70), b"\x80" * 1000, b""]
     return bodies
 
 
 def _forge(rng, sample):
-    """A structural field set to a chosen value, with the checksums that cover it made right."""
-    from paqlstm.container import frames
+    """A structural field set to a chosen value, with the check that covers it made right."""
+    from paqlstm.container import _CHECK, frames, varint
     archive = bytearray(sample.archive)
     laid_out = frames(sample.archive)
     frame = laid_out[0]
     chunks = [chunk for member in laid_out for chunk in member.chunks]
     choice = rng.randrange(4)
     if choice == 0 or (choice == 1 and not chunks):  # header settings
-        body = rng.choice(_settings_bodies(frame.settings) + [rng.randbytes(rng.randrange(1, 40))])
-        head = sample.archive[:5] + struct.pack("<H", len(body)) + body   # magic and version kept
-        return bytes(head + struct.pack("<I", zlib.crc32(head)) + archive[frame.header_end:]), \
+        body = rng.choice(_settings_bodies(frame.settings_bytes) + [rng.randbytes(rng.randrange(1, 40))])
+        head = sample.archive[:5] + varint(len(body)) + body   # magic and version kept
+        return bytes(head + _CHECK.pack(zlib.crc32(head) & 0xFFFF) + archive[frame.header_end:]), \
             f"settings {body[:40]!r}{'...' if len(body) > 40 else ''}", "header"
     if choice == 1:  # a chunk's raw or compressed length
         chunk = rng.choice(chunks)
@@ -229,27 +228,28 @@ def _forge(rng, sample):
         old = (raw, comp)[field]
         value = rng.choice([0, 1, old - 1, old + 1, old * 2, old + (1 << rng.randrange(32)), old // 2,
                             (1 << 24), (1 << 24) + 1, raw * 3 // 2 + 64, raw * 3 // 2 + 65, 0xFFFFFFFF,
-                            rng.randrange(1 << 32)]) & 0xFFFFFFFF
+                            rng.randrange(1 << 32), 1 << 70])
         if value == old:
             value ^= 1
-        struct.pack_into("<I", archive, start + 4 * field, value)
+        lengths = [raw, comp]
+        lengths[field] = value
+        archive[start:chunk.payload_start] = varint(lengths[0]) + varint(lengths[1])
         return bytes(archive), f"chunk at {start}: {('raw_len', 'comp_len')[field]} {old} -> {value}", \
             "chunk-lengths"
-    if choice == 2:  # the end-of-chunks marker's compressed length
-        value = rng.choice([1, 8, 0xFFFFFFFF, rng.randrange(1, 1 << 32)])
-        struct.pack_into("<I", archive, frame.end_of_chunks + 4, value)
-        return bytes(archive), f"end-of-chunks comp_len = {value}", "end-of-chunks"
-    # The trailer's length or data CRC, with the trailer's own CRC made right.
+    if choice == 2:  # the end-of-chunks marker, a raw length of 0
+        marker = rng.choice([b"\x80\x00", b"\x00\x00", b"\x01", b"\x80\x80\x00", b"\xff" * 12])
+        archive[frame.end_of_chunks:frame.trailer_start] = marker
+        return bytes(archive), f"end-of-chunks = {marker.hex()}", "end-of-chunks"
+    # The trailer's length or data CRC.
     start, length, crc = frame.trailer_start, frame.length, frame.crc
     if rng.randrange(2):
         length = rng.choice([length + 1, max(length - 1, 0) if length else 1, 0 if length else 5,
-                             1 << 63, rng.randrange(1 << 64)])
+                             1 << 63, rng.randrange(1 << 64), 1 << 70])
         detail = f"trailer length = {length}"
     else:
         crc ^= 1 << rng.randrange(32)
         detail = f"trailer crc = {crc:#010x}"
-    fields = struct.pack("<QI", length, crc)
-    archive[start:start + 16] = fields + struct.pack("<I", zlib.crc32(fields))
+    archive[start:frame.end] = varint(length) + struct.pack("<I", crc)
     return bytes(archive), detail, "trailer"
 
 

@@ -29,7 +29,8 @@ def test_exports():
 
 def test_one_shot_round_trip_of_any_bytes_like(text):
     archive = paqlstm.compress(text, level=LEVEL)
-    assert header_settings(archive) == {"level": LEVEL, "hash_bits": 21, "history_bits": 16}  # sized to 15 KB
+    assert header_settings(archive) == {"level": LEVEL, "profile": "strong", "hash_bits": 21, "history_bits": 16}
+    # sized to 15 KB
     assert paqlstm.decompress(archive) == text
     assert paqlstm.decompress(bytearray(archive)) == text
     assert paqlstm.decompress(memoryview(archive)) == text

@@ -123,9 +123,8 @@ def test_output_gets_the_input_file_mode(workdir):
 
 def damaged_archives(text):
     good = paqlstm.compress(text, level=1)
-    fields = (len(text)).to_bytes(8, "little") + (zlib.crc32(text) ^ 1).to_bytes(4, "little")
     return {
-        "checksum mismatch": good[:-16] + fields + zlib.crc32(fields).to_bytes(4, "little"),
+        "checksum mismatch": good[:-4] + (zlib.crc32(text) ^ 1).to_bytes(4, "little"),   # the trailer's CRC
         "truncated archive": good[:-3],
         "not a paqlstm archive": b"plain text, not an archive\n",
         "trailing garbage": good + b"junk",
@@ -192,3 +191,13 @@ def test_help_shows_memory_per_level():
     assert run("--help").exit_code == 0
     assert run().exit_code == 0 and "compress" in run().output
     assert paqlstm.__version__ in run("--version").output
+
+
+def test_fast_profile_flag(text):
+    """--fast is --profile fast, stored in the archive, which decodes without flags."""
+    from paqlstm.container import frames
+    fast = run("compress", "--fast", "-c", input=text).stdout_bytes
+    assert fast == run("compress", "--profile", "fast", "-c", input=text).stdout_bytes
+    assert frames(fast)[0].settings["profile"] == "fast"
+    assert frames(run("compress", "-c", input=text).stdout_bytes)[0].settings["profile"] == "strong"
+    assert run("decompress", "-c", input=fast).stdout_bytes == text

@@ -1,16 +1,16 @@
 """The archive format: exact layout, streaming round trips, and every way to reject a bad archive."""
-import dataclasses
 import gzip
 import io
-import json
 import struct
 import zlib
 
 import numpy as np
 import pytest
 
+import paqlstm
 from paqlstm import container
-from paqlstm.container import FORMAT_VERSION, ArchiveCompressor, ArchiveDecompressor, ArchiveReader, frames
+from paqlstm.container import (FORMAT_VERSION, ArchiveCompressor, ArchiveDecompressor, ArchiveReader, frames,
+                               settings_bytes, varint)
 from paqlstm.engine import CHUNK_SIZE, MAX_CHUNK_SIZE
 from paqlstm.errors import PaqlstmError
 from paqlstm.settings import Settings
@@ -32,9 +32,14 @@ def unpack(archive):
 
 
 def with_trailer(archive, length, crc):
-    """The archive with its trailer rewritten (and the trailer's own CRC made right)."""
-    fields = struct.pack("<QI", length, crc)
-    return archive[:frames(archive)[0].trailer_start] + fields + struct.pack("<I", zlib.crc32(fields))
+    """The archive with its trailer rewritten."""
+    return archive[:frames(archive)[0].trailer_start] + varint(length) + struct.pack("<I", crc)
+
+
+def header(body, version=FORMAT_VERSION):
+    """A header with these settings bytes and a right check."""
+    head = b"PQLS" + bytes([version]) + varint(len(body)) + body
+    return head + struct.pack("<H", zlib.crc32(head) & 0xFFFF)
 
 
 @pytest.fixture(scope="module")
@@ -69,41 +74,39 @@ def test_round_trip_text(text):
 
 def test_empty_archive_is_header_end_marker_and_trailer():
     archive = pack(b"")
-    settings = json.dumps(Settings(level=LEVEL).to_dict(), separators=(",", ":"), sort_keys=True).encode()
-    head = b"PQLS" + bytes([FORMAT_VERSION]) + struct.pack("<H", len(settings)) + settings
-    trailer = struct.pack("<QI", 0, 0)
-    assert archive == (head + struct.pack("<I", zlib.crc32(head)) + bytes(8)
-                       + trailer + struct.pack("<I", zlib.crc32(trailer)))
+    assert archive == header(b"\x00\x01") + b"\x00" + varint(0) + bytes(4)   # level 1: option 0, value 1
 
 
-def test_header_carries_any_settings_fields(monkeypatch):
-    """Future settings fields (floats, ints, bools) go through the header without format changes."""
-    @dataclasses.dataclass(frozen=True)
-    class Extended(Settings):
-        rate: float = 0.1
-        width: int = 32
-        turbo: bool = True
-
-    settings = Extended(level=LEVEL, rate=1 / 3, width=7, turbo=False)
-    archive = pack(b"some data " * 10, settings)
-    header = frames(archive)[0].settings_text
-    tables = {"hash_bits": settings.hash_bits, "history_bits": settings.history_bits}
-    assert json.loads(header) == {"width": 7, "level": LEVEL, "turbo": False, "rate": 1 / 3, **tables}
-    assert header == (b'{"hash_bits":%d,"history_bits":%d,"level":1,"rate":0.3333333333333333,'
-                            b'"turbo":false,"width":7}' % (settings.hash_bits, settings.history_bits))
-    monkeypatch.setattr(container, "Settings", Extended)
-    decompressor = ArchiveDecompressor()
-    assert decompressor.decompress(archive) == b"some data " * 10
-    assert decompressor.settings == settings
+def test_varints():
+    for n, encoded in ((0, b"\x00"), (127, b"\x7f"), (128, b"\x80\x01"), (300, b"\xac\x02"),
+                       (2**63 - 1, b"\xff" * 8 + b"\x7f")):
+        assert varint(n) == encoded
+        assert container._read_varint(encoded + b"rest", 0, 2**63, "") == (n, len(encoded))
 
 
-def test_unstorable_settings_are_refused():
-    @dataclasses.dataclass(frozen=True)
-    class Odd(Settings):
-        rate: float = float("nan")
+def test_framing_of_a_1k_input(shared_data):
+    """Issue 14: at most 24 bytes besides the coded data, and the LSTM's defaults cost 2 more at most."""
+    data = (shared_data / "dickens").read_bytes()[:1000]
+    plain = frames(paqlstm.compress(data))[0]
+    assert plain.framing <= 24 and plain.settings_bytes == b"\x02\x11\x03\x10"   # the tables sized for 1 KB
+    for kind in ("model", "mixer", "both"):
+        assert len(frames(paqlstm.compress(data, lstm=kind))[0].settings_bytes) == len(plain.settings_bytes) + 2
 
-    with pytest.raises(PaqlstmError, match="cannot be stored"):
-        ArchiveCompressor(Odd(level=LEVEL))
+
+@pytest.mark.parametrize("options", [
+    {},
+    {"level": 3, "profile": "fast"},
+    {"lstm": "model", "lstm_cells": 7, "lstm_layers": 1, "lstm_horizon": 300, "lstm_lr": 1 / 3, "lstm_clip": 0.5,
+     "blend": "learn"},
+    {"lstm": "both", "mixer_cells": 9, "mixer_horizon": 5000, "mixer_lr": 1e-5, "mixer_clip": 2.0, "blend": 0.25},
+    {"lstm": "mixer", "blend": 0.0, "hash_bits": 20, "history_bits": 16},
+])
+def test_settings_round_trip_through_the_header(options):
+    """Defaults cost nothing; every kind of value (words, ints, floats, a word or a float) is stored exactly."""
+    settings = Settings(**options)
+    assert container.read_settings(settings_bytes(settings)) == settings
+    stored = [index for index, _, _ in container._stored_options(settings)]
+    assert len(stored) == len(options) - ("lstm" in options and options.get("blend") == Settings(lstm=options["lstm"]).blend)
 
 
 def test_many_chunks_whatever_the_piece_sizes(text):
@@ -120,12 +123,15 @@ def test_frames_lay_out_every_part(text):
     archive = pack(text, chunk_size=SMALL_CHUNKS) + pack(b"")
     first, second = frames(archive)
     assert (first.start, first.version, first.settings) == (0, FORMAT_VERSION, Settings(level=LEVEL).to_dict())
-    assert first.header_crc == zlib.crc32(archive[:first.header_end - 4])
+    assert first.header_check == zlib.crc32(archive[:first.header_end - 2]) & 0xFFFF
     assert first.chunks[0].start == first.header_end and first.chunks[-1].end == first.end_of_chunks
     assert all(a.end == b.start for a, b in zip(first.chunks, first.chunks[1:]))
-    assert first.trailer_start == first.end_of_chunks + 8 and first.end == second.start == first.trailer_start + 16
+    assert first.chunks[0].payload_start == first.chunks[0].start + len(varint(SMALL_CHUNKS)) \
+        + len(varint(first.chunks[0].compressed_length))
+    assert first.trailer_start == first.end_of_chunks + 1
+    assert first.end == second.start == first.trailer_start + len(varint(len(text))) + 4
     assert (first.length, first.crc) == (len(text), zlib.crc32(text))
-    assert first.trailer_crc == zlib.crc32(archive[first.trailer_start:first.end - 4])
+    assert first.framing == len(archive[:second.start]) - sum(c.compressed_length for c in first.chunks)
     assert second.chunks == () and second.end == len(archive)
     with pytest.raises(PaqlstmError, match="truncated archive"):
         frames(archive[:-1])
@@ -135,7 +141,7 @@ def test_frames_lay_out_every_part(text):
 
 def test_chunk_size_is_a_parameter_not_stored(text):
     small = pack(text, chunk_size=SMALL_CHUNKS)
-    assert frames(small)[0].settings_text == frames(pack(text))[0].settings_text
+    assert frames(small)[0].settings_bytes == frames(pack(text))[0].settings_bytes
     for chunk_size in (0, MAX_CHUNK_SIZE + 1):
         with pytest.raises(ValueError, match="chunk_size"):
             ArchiveCompressor(Settings(level=LEVEL), chunk_size)
@@ -213,8 +219,8 @@ def test_foreign_and_empty_inputs():
 
 def test_unknown_version():
     archive = bytearray(pack(b"abc"))
-    archive[4] = 1   # the model before version 2's: its archives cannot be replayed
-    with pytest.raises(PaqlstmError, match="unsupported archive format version 1"):
+    archive[4] = 2   # the JSON header and the model before version 3's: its archives cannot be replayed
+    with pytest.raises(PaqlstmError, match="unsupported archive format version 2"):
         unpack(bytes(archive))
 
 
@@ -225,30 +231,39 @@ def test_header_corruption():
         damaged[pos] ^= 0x01
         with pytest.raises(PaqlstmError):
             unpack(bytes(damaged))
-    damaged = bytearray(archive)
-    damaged[10] ^= 0x01  # inside the settings text
-    with pytest.raises(PaqlstmError, match="header checksum mismatch"):
-        unpack(bytes(damaged))
+    for pos in range(6, frames(archive)[0].header_end):   # the settings and the check itself
+        damaged = bytearray(archive)
+        damaged[pos] ^= 0x01
+        with pytest.raises(PaqlstmError, match="header checksum mismatch"):
+            unpack(bytes(damaged))
 
 
-def test_valid_checksum_but_unknown_settings():
-    body = b'{"level":1,"turbo":true}'
-    head = b"PQLS" + bytes([FORMAT_VERSION]) + struct.pack("<H", len(body)) + body
-    with pytest.raises(PaqlstmError, match="settings"):
-        unpack(head + struct.pack("<I", zlib.crc32(head)))
-
-
-@pytest.mark.parametrize("raw_length, comp_length, message", [
-    (MAX_CHUNK_SIZE + 1, 10, "impossible chunk length"),
-    (100, 100 * 3 // 2 + 65, "impossible chunk length"),
-    (0, 5, "bad end of chunks"),
+@pytest.mark.parametrize("body, message", [
+    (b"\x7f\x00", "unsupported settings"),                # no option 127
+    (b"\x00\x09", "unsupported settings"),                # the default level stored
+    (b"\x04\x01\x00\x01", "unsupported settings"),        # options out of order
+    (b"\x00\x0a", "invalid level 10"),
+    (b"\x05\x07", "unsupported settings"),                # lstm_cells with the LSTM off
+    (b"\x04\x01\x0a\x80", "unreadable header"),          # lstm mixer, then ends inside mixer_cells
+    (b"\x04\x01\x0a\x80\x00", "unreadable header"),      # a varint longer than it needs
+    (b"\x04\x09", "unreadable header"),                   # no LSTM kind 9
+    (b"\x04\x01\x0e\x00\x00", "unreadable header"),      # ends inside the blend's float
 ])
-def test_impossible_chunk_lengths(raw_length, comp_length, message):
-    archive = pack(b"hello " * 100)
-    offset = frames(archive)[0].chunks[0].start
-    damaged = archive[:offset] + struct.pack("<II", raw_length, comp_length) + archive[offset + 8:]
+def test_valid_check_but_bad_settings(body, message):
     with pytest.raises(PaqlstmError, match=message):
-        unpack(damaged)
+        unpack(header(body) + pack(b"abc")[len(header(b"\x00\x01")):])
+
+
+@pytest.mark.parametrize("fields, message", [
+    (varint(MAX_CHUNK_SIZE + 1) + varint(10), "impossible chunk length"),
+    (varint(100) + varint(100 * 3 // 2 + 65), "impossible chunk length"),
+    (b"\x80\x00", "impossible chunk length"),
+])
+def test_impossible_chunk_lengths(fields, message):
+    archive = pack(b"hello " * 100)
+    [chunk] = frames(archive)[0].chunks
+    with pytest.raises(PaqlstmError, match=message):
+        unpack(archive[:chunk.start] + fields + archive[chunk.payload_start:])
 
 
 def test_chunk_length_mismatch_is_detected():
@@ -256,7 +271,7 @@ def test_chunk_length_mismatch_is_detected():
     [chunk] = frames(archive)[0].chunks
     for delta in (-1, 1):
         damaged = bytearray(archive)
-        damaged[chunk.start:chunk.payload_start] = struct.pack("<II", chunk.raw_length + delta, chunk.compressed_length)
+        damaged[chunk.start:chunk.payload_start] = varint(chunk.raw_length + delta) + varint(chunk.compressed_length)
         with pytest.raises(PaqlstmError, match="corrupt archive"):
             unpack(bytes(damaged))
 
@@ -282,10 +297,11 @@ def test_payload_corruption_is_detected(text):
 def test_trailer_checks():
     data = b"hello " * 100
     archive = pack(data)
-    damaged = bytearray(archive)
-    damaged[-1] ^= 1
-    with pytest.raises(PaqlstmError, match="trailer checksum mismatch"):
-        unpack(bytes(damaged))
+    for pos in range(frames(archive)[0].trailer_start, len(archive)):
+        damaged = bytearray(archive)
+        damaged[pos] ^= 1
+        with pytest.raises(PaqlstmError, match="checksum mismatch"):
+            unpack(bytes(damaged))
     crc = zlib.crc32(data)
     with pytest.raises(PaqlstmError, match="checksum mismatch"):
         unpack(with_trailer(archive, len(data) + 1, crc))

@@ -23,6 +23,8 @@ CASES = {
     "dickens-100K": ("dickens", 100 << 10, {}),
     "xml-100K": ("xml", 100 << 10, {}),
     "dickens-300K-level3": ("dickens", 300 << 10, {"level": 3}),
+    "alice29-fast": ("alice29.txt", None, {"profile": "fast"}),
+    "xml-100K-fast-level4": ("xml", 100 << 10, {"profile": "fast", "level": 4}),
     "dickens-24K-lstm": ("dickens", LSTM_PREFIX, {"lstm": True}),
     "dickens-24K-lstm-blend": ("dickens", LSTM_PREFIX, {"lstm": True, "blend": 0.3}),
     "dickens-24K-lstm-learned": ("dickens", LSTM_PREFIX, {"lstm": True, "blend": "learn"}),
@@ -36,19 +38,21 @@ CASES = {
 }
 
 GOLDEN = {
-    2: {
-        "generated": "28cc1245f9fda94f2f9acf2a48be013a082516463a31b9d182a51fdf903505ed",
-        "alice29": "7ec106727c402c00230702eccded35e9aaf03d651f0f9c94289a33f99d33b388",
-        "dickens-100K": "d137845ac2e837e53075403f74e56210577f9ed4924eeef0b7f5ccc045735f32",
-        "xml-100K": "e0e6c94766e90cffbb0c67ac5796ad2c22f31f20b7a36b4e326c9375ce6026a9",
-        "dickens-300K-level3": "d4d9fdfbe3de80a61dd4143939e50b27f0840ea7c4c58044e4b916e6e57debe5",
-        "dickens-24K-lstm": "125531e348bbefb11674c235ceacf12d5c25813ff9cb2bdaaafdb3eb32a84f3c",
-        "dickens-24K-lstm-blend": "bfdbe0a73248342bfa4b9a3994afcc1d91a9b295a784a503e1d7d0f2810dbf56",
-        "dickens-24K-lstm-learned": "702f4655e628d2fa6d134b43c62d11fc8c29d60e0a1c8aa206daf80b4d5e8cfc",
-        "xml-24K-lstm-small": "5d53fe1d96091daa5ff9d79f2edb3b99ae0b5de6bf292590a80756aeff84d57e",
-        "dickens-24K-mixer": "7f7d01e162357c4960d98eac923ad16b68dd78e6b2986c982e3341ec14c33b2b",
-        "dickens-24K-mixer-learned": "0c0c91313f50b1bdf4af96f05e50155cfb926bc0a7123f5dfee7779887703428",
-        "xml-24K-both-small": "2439d16b46ffb1e2b47116f9cd58aae510eab971028efec6330527885da89f67",
+    3: {
+        "generated": "2f273281423adedd98e8da81a7166ac5b34d00ae748d78b532b308b94c883746",
+        "alice29": "def6a717a99c4152016ed29a256824801f2272e9589d560dc86beaafdced9914",
+        "dickens-100K": "07f76ca72fe0b4adf9cf374abcab6dc38b082fc4ebff3208af04a2a2441b1279",
+        "xml-100K": "2a7272068a289c10f7525acc649178fdcc658428bb15e6259a3d8987b901c50c",
+        "dickens-300K-level3": "a7f58dcc3d9ead9f0db0a8a6019e91348d9f806e5d18a91e3e794ea1b371a5ec",
+        "alice29-fast": "fb968aadfa469c3ea9a854099cbd027c37df169f7500e87a942610d499e9a28a",
+        "xml-100K-fast-level4": "fa1b02c90d42e9acb710daf110d176e1802a1001a8a975c66032af866bb7780c",
+        "dickens-24K-lstm": "201c458743402d30025ab3121b9011a00a31ba15d26c5e7a8fb2d0c29c9b4996",
+        "dickens-24K-lstm-blend": "ea28f41682474a539cbd3d509d24e8a88930589929c292661dd7c713d72cb943",
+        "dickens-24K-lstm-learned": "9a92797f2a55094167e63af2e5c7d8796219f11f13878966f9cb9a63ccbeed5a",
+        "xml-24K-lstm-small": "535d45df48c104c4ac3f6077e204acda09cea1cbbd073384f1dfa67423e37a53",
+        "dickens-24K-mixer": "72d4cedf7f670871ceeb2a953e06ecb1b024ef985ce698b63259c364f841fd41",
+        "dickens-24K-mixer-learned": "ada36bf566430270bbf75f7be87726861aa5c62ff38236e695fc06e4f09cc3d6",
+        "xml-24K-both-small": "333955c863dd8dfd6dcbd506b3936fc65c8db37971da9bdd80b55b9c29e3a8cf",
     },
 }
 

@@ -1,11 +1,13 @@
 """The settings schema: each option's CLI flag, ladder key and API keyword agree with it,
 its range holds in all of them, and the archive header stores what it says."""
+import struct
+
 import click
 import pytest
 
 import paqlstm
 from paqlstm.cli import _bare_lstm, cli
-from paqlstm.container import frames
+from paqlstm.container import frames, read_settings, settings_bytes, varint
 from paqlstm.errors import PaqlstmError
 from paqlstm.ladder import command, plan
 from paqlstm.settings import (LEARNED_BLEND, LEVEL_TABLE_BITS, LSTM_OPTIONS, MIXER_BLEND, MODEL_BLEND, OPTIONS, SCHEMA,
@@ -132,34 +134,35 @@ def test_api_keywords_are_the_schemas():
 
 
 @pytest.mark.parametrize("options", [
-    {}, {"level": 3, "hash_bits": 17}, {"lstm": True}, {"lstm": "model", "blend": 0.5},
+    {}, {"level": 3, "hash_bits": 17}, {"profile": "fast"}, {"lstm": True}, {"lstm": "model", "blend": 0.5},
     {"lstm": True, "lstm_cells": 8, "lstm_lr": 0.5, "blend": LEARNED_BLEND},
     {"lstm": "mixer"}, {"lstm": "mixer", "mixer_cells": 8, "blend": LEARNED_BLEND}, {"lstm": "both"},
 ])
 def test_header_round_trip(options):
     settings = Settings(**options)
     stored = settings.to_dict()
-    classic = {"level", "hash_bits", "history_bits"}     # as the classic engine wrote
+    classic = {"level", "profile", "hash_bits", "history_bits"}
     model = {name for name in OPTIONS if name.startswith("lstm")} | {"blend"}
     mixer = {name for name in OPTIONS if name.startswith("mixer")} | {"lstm", "blend"}
     expected = classic | (model if settings.lstm in WITH_MODEL else set()) | (mixer if settings.lstm in WITH_MIXER
                                                                               else set())
     assert set(stored) == expected
-    if settings.lstm == "model":
-        assert stored["lstm"] is True   # as before the mixer came: those archives are unchanged
-    assert Settings.from_dict(stored) == settings
+    assert read_settings(settings_bytes(settings)) == settings
     compressor = paqlstm.Compressor(**options)
     archive = compressor.compress(b"") + compressor.flush()
     assert frames(archive)[0].settings == stored
     assert paqlstm.Decompressor().decompress(archive) == b""
 
 
-def test_header_keys_must_match_what_the_lstm_switch_says():
-    on = Settings(lstm=True).to_dict()
-    mixer = Settings(lstm="mixer").to_dict()
-    for bad in ({**on, "lstm_cells": None}, {k: v for k, v in on.items() if k != "blend"},
-                {**Settings().to_dict(), "lstm_cells": 8}, {**on, "extra": 1}, [1],
-                {**mixer, "lstm_cells": 8}, {**on, "mixer_cells": 8}, {**on, "lstm": "model"},
-                {**Settings().to_dict(), "lstm": "off"}, {k: v for k, v in mixer.items() if k != "mixer_lr"}):
+def test_header_options_must_match_what_the_lstm_switch_says():
+    """An option of an LSTM kind not in use, or one stored at its default, is refused: one archive per model."""
+    position = {option.name: varint(i) for i, option in enumerate(SCHEMA)}
+    mixer = position["lstm"] + b"\x01"
+    for bad in (position["lstm_cells"] + b"\x08",                 # the byte model's option, LSTM off
+                mixer + position["lstm_cells"] + b"\x08",         # ... with the mixer
+                position["lstm"] + b"\x02" + position["mixer_cells"] + b"\x08",
+                position["lstm"] + b"\x00",                       # off, stored
+                mixer + position["mixer_cells"] + varint(Settings().mixer_cells),
+                mixer + position["blend"] + b"\x00" + struct.pack("<d", Settings(lstm="mixer").blend)):
         with pytest.raises(PaqlstmError, match="unsupported settings"):
-            Settings.from_dict(bad)
+            read_settings(bad)
