@@ -11,10 +11,14 @@ changing the model. (Any edit of a compiled module recompiles everything: see ji
 import argparse
 import json
 import os
+import sys
 import time
 
-from paqlstm.engine import Encoder
-from paqlstm.settings import Settings
+# This checkout's paqlstm, not whichever is installed (a worktree measures its own code).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+from paqlstm.engine import Encoder  # noqa: E402
+from paqlstm.settings import Settings  # noqa: E402
 
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data")
 DEFAULT_INPUTS = [f"{DATA}/alice29.txt:0", f"{DATA}/dickens:1000000", f"{DATA}/xml:500000"]
