@@ -28,13 +28,14 @@ def _digest(file):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("lstm", [False, True, "mixer"], ids=["lstm-off", "lstm-on", "lstm-mixer"])
+@pytest.mark.parametrize("options", [{}, {"profile": "fast"}, {"lstm": True}, {"lstm": "mixer"}],
+                         ids=["lstm-off", "fast", "lstm-on", "lstm-mixer"])
 @pytest.mark.parametrize("name", FILES)
-def test_whole_file_round_trip_through_files(shared_data, tmp_path, name, lstm):
+def test_whole_file_round_trip_through_files(shared_data, tmp_path, name, options):
     """Streams both ways through files, as the command does, in many chunks."""
     archive = tmp_path / (name + ".pql")
     with open(shared_data / name, "rb") as source, \
-            paqlstm.open(archive, "wb", level=LEVEL, lstm=lstm) as target:
+            paqlstm.open(archive, "wb", level=LEVEL, **options) as target:
         shutil.copyfileobj(source, target, 1 << 20)
     assert archive.stat().st_size < (shared_data / name).stat().st_size
     with open(shared_data / name, "rb") as original, paqlstm.open(archive) as restored:
