@@ -24,7 +24,7 @@ import numpy as np
 
 from ..contexts.registers import byte_ended, bytes_coded, c0, last_bytes, take_orders
 from ..jit import njit
-from ..primitives.mixing import mixer_dot, mixer_train
+from ..primitives.mixing import mixer_dot, mixer_train, weight_limit
 from ..primitives.squash import squash
 
 SELECTORS = (("partial byte", 256), ("last byte", 256), ("byte before", 256), ("orders seen and partial byte", 8 * 256))
@@ -35,8 +35,9 @@ MIXER_LR = 3        # learning rates in fixed point, 16384 = 1.0
 LR_DECAY = 48
 LR_HALF = 4096
 FINAL_LR = 2
-# Registers: layer 1's rate, the final layer's row, P(1) and the sets in use this bit.
-RATE, FINAL_ROW, P, IN_USE = range(4)
+# Registers: layer 1's rate, the final layer's row, P(1), the sets in use this bit and
+# layer 1's weight limit (narrower beyond 64 inputs, primitives/mixing.py).
+RATE, FINAL_ROW, P, IN_USE, LIMIT = range(5)
 
 
 class Network(NamedTuple):
@@ -47,7 +48,7 @@ class Network(NamedTuple):
     set_out: np.ndarray        # int32 [sets]: layer-1 outputs (stretch domain)
     weights: np.ndarray        # int32 [rows of all sets, inputs]: layer 1
     final_weights: np.ndarray  # int32 [256, sets]: layer 2, selected by c0
-    regs: np.ndarray           # int64 [4]
+    regs: np.ndarray           # int64 [5]
 
 
 def padded(n):
@@ -67,7 +68,7 @@ def new_network(inputs, set_rows, active_sets):
         offsets=np.cumsum((0,) + tuple(set_rows[:-1])).astype(np.int64), rows=np.zeros(n_sets, dtype=np.int64),
         set_out=np.zeros(n_sets, dtype=np.int32),
         weights=np.full((sum(set_rows), inputs.size), 1 << 14, dtype=np.int32),
-        final_weights=final_weights, regs=np.array([MIXER_LR + LR_DECAY, 0, 2048, 0], dtype=np.int64))
+        final_weights=final_weights, regs=np.array([MIXER_LR + LR_DECAY, 0, 2048, 0, weight_limit(inputs.size)], dtype=np.int64))
 
 
 @njit(inline="always")
@@ -106,6 +107,6 @@ def update(net, ctx, bit):
     mixer_train(net.set_out, net.final_weights, regs[FINAL_ROW], n, ((bit << 12) - regs[P]) * FINAL_LR)
     for k in range(n):
         err = ((bit << 12) - squash(net.set_out[k])) * regs[RATE]
-        mixer_train(net.inputs, net.weights, net.rows[k], net.inputs.size, err)
+        mixer_train(net.inputs, net.weights, net.rows[k], net.inputs.size, err, regs[LIMIT])
     if byte_ended(ctx):
         regs[RATE] = MIXER_LR + (LR_DECAY * LR_HALF) // (LR_HALF + bytes_coded(ctx))
