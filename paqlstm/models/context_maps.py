@@ -22,9 +22,14 @@ from ..jit import njit, unsigned
 from ..primitives.buckets import LINE, bucket_line, find_bucket, nibble_node
 from ..primitives.hashing import combine
 from ..primitives.memory import aligned_zeros, prefetch
-from ..primitives.statemap import new_statemaps, predict_states, update_states
+from ..primitives.statemap import new_statemaps, predict_states, predict_states_confident, update_states
 
-INPUTS = N_HASHED
+
+
+def INPUTS(settings):
+    """One input per context; the strong profile adds a confidence input per context."""
+    return N_HASHED * (2 if settings.strong else 1)
+
 SELECTORS = ()
 STATEMAP_LIMIT = 1023
 
@@ -35,7 +40,7 @@ class State(NamedTuple):
     buckets: np.ndarray    # int64 [N_HASHED]: each context's bucket for this nibble (its hash until found)
     slots: np.ndarray      # int64 [N_HASHED]: index in `table` of each context's state for this bit
     line_mask: np.ndarray  # int64 [1]: lines in the table - 1
-    inputs: np.ndarray     # int32 [N_HASHED], a view of the mixer's inputs
+    inputs: np.ndarray     # int32 [INPUTS], a view of the mixer's inputs
 
 
 def memory(settings):
@@ -69,7 +74,10 @@ def predict(m, ctx):
     node = nibble_node(c0(ctx), bits_known(ctx))
     for i in range(N_HASHED):
         m.slots[i] = m.buckets[i] + node
-    predict_states(m.table, m.maps, m.slots, m.inputs)
+    if m.inputs.size > m.slots.size:
+        predict_states_confident(m.table, m.maps, m.slots, m.inputs)
+    else:
+        predict_states(m.table, m.maps, m.slots, m.inputs)
     seen = 0
     for i in range(ORDERED):
         seen += m.table[unsigned(m.slots[i])] != 0
