@@ -64,7 +64,7 @@ def predict_states_confident(table, maps, slots, inputs):
     for i in range(n):
         state = table[unsigned(slots[i])]
         st = stretch(statemap_p(maps, i, state))
-        inputs[i] = st
+        inputs[i] = st if state != 0 else 0
         inputs[n + i] = st * DETERMINISTIC[state]
 
 
