@@ -16,15 +16,30 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..contexts.hashed import N_HASHED, ORDERED
-from ..contexts.registers import add_orders, bits_known, byte_ended, c0, nibble_ended
+from ..contexts.hashed import N_HASHED, O3, O4, O5, O6, O7, ORDERED, WORD
+from ..contexts.registers import add_orders, bits_known, byte_ended, c0, last_byte, nibble_ended
 from ..jit import njit, unsigned
 from ..primitives.buckets import LINE, bucket_line, find_bucket, nibble_node
 from ..primitives.hashing import combine
 from ..primitives.memory import aligned_zeros, prefetch
-from ..primitives.statemap import new_statemaps, predict_states, update_states
+from ..primitives.squash import stretch
+from ..primitives.statemap import (new_statemaps, predict_states, predict_states_confident, statemap_p,
+                                   statemap_update, update_states)
 
-INPUTS = N_HASHED
+
+
+def INPUTS(settings):
+    """One input per context; the strong profile adds a confidence and a run input per context."""
+    return N_HASHED * 2 + len(RUN_CONTEXTS) if settings.strong else N_HASHED
+
+
+# The contexts whose run of bytes is an input (each costs a cache miss per byte).
+RUN_CONTEXTS = (O3, O4, O5, O6, O7, WORD)
+
+RUN_LIMIT = 15          # run lengths above this share one map entry
+RUN_MAP = (RUN_LIMIT + 1) * 2 * 8
+RUN_TABLE_SHIFT = 4     # run entries: 4 bytes per 16 bytes of buckets
+
 SELECTORS = ()
 STATEMAP_LIMIT = 1023
 
@@ -35,20 +50,97 @@ class State(NamedTuple):
     buckets: np.ndarray    # int64 [N_HASHED]: each context's bucket for this nibble (its hash until found)
     slots: np.ndarray      # int64 [N_HASHED]: index in `table` of each context's state for this bit
     line_mask: np.ndarray  # int64 [1]: lines in the table - 1
-    inputs: np.ndarray     # int32 [N_HASHED], a view of the mixer's inputs
+    inputs: np.ndarray     # int32 [INPUTS], a view of the mixer's inputs
+    run_contexts: np.ndarray  # int64 [R]: the contexts with runs (none: fast)
+    runs: np.ndarray       # uint32 [2**k]: 16-bit check, the byte last seen after the context, its run
+    run_slots: np.ndarray  # int64 [N_HASHED]: index in `runs` of each context's entry, -1: none (fast)
+    run_checks: np.ndarray # int64 [N_HASHED]: each context's check
+    run_bytes: np.ndarray  # int64 [N_HASHED]: its expected byte (256 + byte), 0: none
+    run_counts: np.ndarray # int64 [N_HASHED]: its run length
+    run_index: np.ndarray  # int64 [N_HASHED]: its map entry at this bit, -1: no prediction
+    run_maps: np.ndarray   # uint32 [N_HASHED, RUN_MAP]: (run, expected bit, bit position) -> P(1)
+
+
+def _run_entries(settings):
+    return 1 << (settings.hash_bits - RUN_TABLE_SHIFT) if settings.strong else 1
 
 
 def memory(settings):
-    return 1 << settings.hash_bits
+    return (1 << settings.hash_bits) + 4 * _run_entries(settings)
 
 
 def new(settings, ctx, inputs, selected):
     lines = 1 << (settings.hash_bits - 6)
+    runs = len(RUN_CONTEXTS) if settings.strong else 0
     m = State(aligned_zeros(lines * LINE, np.uint8), new_statemaps(N_HASHED, 256),
               np.zeros(N_HASHED, dtype=np.int64), np.zeros(N_HASHED, dtype=np.int64),
-              np.array([lines - 1], dtype=np.int64), inputs)
+              np.array([lines - 1], dtype=np.int64), inputs,
+              np.array(RUN_CONTEXTS[:runs], dtype=np.int64),
+              aligned_zeros(_run_entries(settings), np.uint32), np.full(runs, -1, dtype=np.int64),
+              np.zeros(runs, dtype=np.int64), np.zeros(runs, dtype=np.int64),
+              np.zeros(runs, dtype=np.int64), np.full(runs, -1, dtype=np.int64),
+              new_statemaps(runs, RUN_MAP, from_states=False))
     _locate(m, ctx.hashes)
+    _find_runs(m, ctx.hashes)
     return m
+
+
+@njit(inline="always")
+def _run_slot(m, h):
+    return ((h * 0x9E3779B1) & 0xFFFFFFFF) >> 8 & (m.runs.size - 1)
+
+
+@njit(inline="always")
+def _find_runs(m, hashes):
+    """Each context's run entry for the byte to come: its expected byte and run, if its check matches."""
+    for i in range(m.run_slots.size):
+        h = hashes[m.run_contexts[i]]
+        slot = _run_slot(m, h)
+        m.run_slots[i] = slot
+        m.run_checks[i] = h & 0xFFFF
+        v = np.int64(m.runs[unsigned(slot)])
+        if (v >> 16) == (h & 0xFFFF) and v & 0xFF:
+            m.run_bytes[i] = 256 | ((v >> 8) & 0xFF)
+            m.run_counts[i] = v & 0xFF
+        else:
+            m.run_bytes[i] = 0
+            m.run_counts[i] = 0
+
+
+@njit(inline="always")
+def _update_runs(m, byte):
+    """The byte just coded extends each context's run, or starts a new one."""
+    for i in range(m.run_slots.size):
+        if m.run_bytes[i] == 256 | byte:
+            n = min(m.run_counts[i] + 1, 255)
+        else:
+            n = 1
+        m.runs[unsigned(m.run_slots[i])] = np.uint32((m.run_checks[i] << 16) | (byte << 8) | n)
+
+
+@njit(inline="always")
+def _predict_runs(m, ctx, first):
+    """inputs[first + i]: stretch(P(1)) of context i's expected byte's next bit, while the
+    partial byte agrees with it, by its run length and the bit position; else 0."""
+    k = bits_known(ctx)
+    partial = c0(ctx)
+    for i in range(m.run_slots.size):
+        b = m.run_bytes[i]
+        if b != 0 and (b >> (8 - k)) == partial:
+            bit = (b >> (7 - k)) & 1
+            index = (min(m.run_counts[i], RUN_LIMIT) * 2 + bit) * 8 + k
+            m.run_index[i] = index
+            m.inputs[first + i] = stretch(statemap_p(m.run_maps, i, index))
+        else:
+            m.run_index[i] = -1
+            m.inputs[first + i] = 0
+
+
+@njit(inline="always")
+def _train_runs(m, bit):
+    for i in range(m.run_slots.size):
+        if m.run_index[i] >= 0:
+            statemap_update(m.run_maps, i, m.run_index[i], bit, 255)
 
 
 @njit(inline="always")
@@ -69,7 +161,11 @@ def predict(m, ctx):
     node = nibble_node(c0(ctx), bits_known(ctx))
     for i in range(N_HASHED):
         m.slots[i] = m.buckets[i] + node
-    predict_states(m.table, m.maps, m.slots, m.inputs)
+    if m.inputs.size > m.slots.size:
+        predict_states_confident(m.table, m.maps, m.slots, m.inputs)
+        _predict_runs(m, ctx, 2 * m.slots.size)
+    else:
+        predict_states(m.table, m.maps, m.slots, m.inputs)
     seen = 0
     for i in range(ORDERED):
         seen += m.table[unsigned(m.slots[i])] != 0
@@ -80,6 +176,8 @@ def predict(m, ctx):
 def request(m, ctx):
     if byte_ended(ctx):
         _request_lines(m, ctx.hashes)
+        for i in range(m.run_slots.size):
+            prefetch(m.runs, _run_slot(m, ctx.hashes[m.run_contexts[i]]))
     elif nibble_ended(ctx):
         for i in range(N_HASHED):
             m.buckets[i] = combine(ctx.hashes[i], c0(ctx))
@@ -89,7 +187,10 @@ def request(m, ctx):
 @njit(inline="always")
 def update(m, ctx, bit):
     update_states(m.table, m.maps, m.slots, bit, STATEMAP_LIMIT)
+    _train_runs(m, bit)
     if byte_ended(ctx):
         _locate(m, ctx.hashes)
+        _update_runs(m, last_byte(ctx))
+        _find_runs(m, ctx.hashes)
     elif nibble_ended(ctx):
         _locate(m, m.buckets)
