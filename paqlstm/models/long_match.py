@@ -29,7 +29,7 @@ from .match import length_bucket
 
 INPUTS = 2
 SELECTORS = ()
-MIN_LEN = 20
+MIN_LEN = 32
 MAX_LEN = 65535
 MAX_VERIFY = 64     # a candidate's length is measured back this far at most (the top length bucket)
 MAP_LIMIT = 1023
