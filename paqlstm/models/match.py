@@ -38,7 +38,12 @@ MISS_BYTES = 5
 # 1 for the strong profile, the match state of a bit without a match (0: no mismatch
 # in the last MISS_BYTES bytes, 1: one in this byte, 2..: that many bytes ago + 1),
 # the strong maps' entries of this bit.
-PTR, LEN, HASH, EXPECTED, EXPECTED_BIT, STRONG, MISS, BYTE_ENTRY, C1_ENTRY = range(9)
+# and the length of the match that failed in this byte (strong).
+PTR, LEN, HASH, EXPECTED, EXPECTED_BIT, STRONG, MISS, BYTE_ENTRY, C1_ENTRY, LOST_LEN = range(10)
+N_REGS = 10
+# Strong: a match this long that fails on one byte goes on after it (a changed
+# number or word in a repeated record) unless the hash proposes another.
+RECOVER_LEN = 16
 
 
 def INPUTS(settings):
@@ -46,7 +51,7 @@ def INPUTS(settings):
 
 
 class State(NamedTuple):
-    regs: np.ndarray       # int64 [9]
+    regs: np.ndarray       # int64 [N_REGS]
     positions: np.ndarray  # int32: rolling hash -> bytes coded when it was last seen
     map: np.ndarray        # uint32 [1, 32]: (length bucket, expected bit) -> P(1)
     byte_map: np.ndarray   # uint32 [1, 256 * 8 * 4] (strong; else [1, 1]): (expected byte, bit position, coarse length) -> P(1)
@@ -60,7 +65,7 @@ def memory(settings):
 
 
 def new(settings, ctx, inputs, selected):
-    regs = np.zeros(9, dtype=np.int64)
+    regs = np.zeros(N_REGS, dtype=np.int64)
     regs[STRONG] = settings.strong
     byte_entries, c1_entries = (256 * 8 * 4, 256 * 2 * 4) if settings.strong else (1, 1)
     return State(regs, np.zeros(1 << (settings.history_bits - 2), dtype=np.int32),
@@ -70,9 +75,13 @@ def new(settings, ctx, inputs, selected):
 
 @njit(inline="always")
 def predict(m, ctx):
+    length = m.regs[LEN]
     expected = match_expected_bit(m.regs, c0(ctx), bits_known(ctx))
     m.regs[EXPECTED_BIT] = expected
     if m.regs[STRONG]:
+        if expected < 0 and length > 0:   # the match failed at this bit
+            m.regs[MISS] = 1
+            m.regs[LOST_LEN] = length
         _predict_strong(m, ctx, expected)
         return
     if expected >= 0:
@@ -135,7 +144,18 @@ def update(m, ctx, bit):
     if byte_ended(ctx):
         if m.regs[MISS]:
             m.regs[MISS] = m.regs[MISS] + 1 if m.regs[MISS] <= MISS_BYTES else 0
+        lost_ptr = m.regs[PTR]
         match_update_byte(m.regs, ctx.history, m.positions, last_byte(ctx), bytes_coded(ctx))
+        if m.regs[STRONG] and m.regs[LEN] == 0 and m.regs[MISS] == 2 and m.regs[LOST_LEN] >= RECOVER_LEN:
+            _recover(m.regs, ctx.history, lost_ptr + 1)
+
+
+@njit(inline="always")
+def _recover(regs, history, ptr):
+    """Go on past the byte that failed, as the shortest match."""
+    regs[PTR] = ptr
+    regs[LEN] = MIN_LEN
+    regs[EXPECTED] = history[ptr & (history.size - 1)] | 256
 
 
 @njit(inline="always")
@@ -208,6 +228,5 @@ def match_expected_bit(regs, c0, bits_done):
     if (expected >> (8 - bits_done)) != c0:
         regs[EXPECTED] = 0  # the byte left the match; wait for the next byte
         regs[LEN] = 0
-        regs[MISS] = 1
         return -1
     return (expected >> (7 - bits_done)) & 1
