@@ -26,7 +26,7 @@ from ..primitives.memory import prefetch
 from ..primitives.squash import stretch
 from ..primitives.statemap import new_statemaps, statemap_p, statemap_update
 
-SELECTORS = (("match state and bit position", 32 * 8),)
+SELECTORS = (("match state and bit position", 40 * 8),)
 MIN_LEN = 6
 MAX_LEN = 65535
 MAP_LIMIT = 1023
@@ -113,11 +113,11 @@ def _predict_strong(m, ctx, expected):
         m.inputs[2] = stretch(statemap_p(m.byte_map, 0, byte_entry))
         m.inputs[3] = stretch(statemap_p(m.c1_map, 0, c1_entry))
         add_orders(ctx, 1 + (length > 16))
-        m.selected[0] = (bucket * 2 + expected) * 8 + bits   # buckets >= MIN_LEN: rows 96..255
+        m.selected[0] = (bucket * 2 + expected) * 8 + bits
     else:
         for i in range(m.inputs.size):
             m.inputs[i] = 0
-        m.selected[0] = m.regs[MISS] * 8 + bits
+        m.selected[0] = (32 + m.regs[MISS]) * 8 + bits
 
 
 @njit(inline="always")
@@ -152,9 +152,10 @@ def update(m, ctx, bit):
 
 @njit(inline="always")
 def _recover(regs, history, ptr):
-    """Go on past the byte that failed, as the shortest match."""
+    """Go on past the byte that failed, at length 1: lengths under MIN_LEN (own
+    buckets) are the recovered matches' first bytes."""
     regs[PTR] = ptr
-    regs[LEN] = MIN_LEN
+    regs[LEN] = 1
     regs[EXPECTED] = history[ptr & (history.size - 1)] | 256
 
 
