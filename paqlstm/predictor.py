@@ -22,9 +22,9 @@ import numpy as np
 from . import contexts, sse
 from .jit import njit
 from .mixers import blend, lstm_mixer, network
-from .models import byte_lstm, context_maps, direct, match
+from .models import byte_lstm, context_maps, direct, long_match, match
 
-MODELS = (direct, context_maps, match, byte_lstm)   # their states: Predictor's fields of the same names
+MODELS = (direct, context_maps, match, long_match, byte_lstm)   # their states: Predictor's fields of the same names
 # Weight sets that are selected at every bit: the network's and those of the models
 # that never sit out, which come first (mixers/network.py says why).
 ALWAYS_SETS = len(network.SELECTORS) + sum(len(m.SELECTORS) for m in MODELS if not getattr(m, "MAY_SIT_OUT", False))
@@ -37,6 +37,7 @@ class Predictor(NamedTuple):
     direct: tuple
     context_maps: tuple
     match: tuple
+    long_match: tuple
     byte_lstm: tuple
     network: tuple      # mixers.network.Network
     lstm_mixer: tuple   # mixers.lstm_mixer.State
@@ -112,6 +113,7 @@ def predict_bit(m):
     direct.predict(m.direct, m.ctx)
     context_maps.predict(m.context_maps, m.ctx)
     match.predict(m.match, m.ctx)
+    long_match.predict(m.long_match, m.ctx)
     byte_lstm.predict(m.byte_lstm, m.ctx)
     p = network.predict(m.network, m.ctx, ALWAYS_SETS)
     p = sse.refine(m.sse, m.ctx, p)
@@ -136,5 +138,6 @@ def update_bit(m, bit):
     network.update(m.network, m.ctx, bit)
     direct.update(m.direct, m.ctx, bit)
     match.update(m.match, m.ctx, bit)
+    long_match.update(m.long_match, m.ctx, bit)
     byte_lstm.update(m.byte_lstm, m.ctx, bit)
     context_maps.update(m.context_maps, m.ctx, bit)    # last: the lines it requested had the longest to come

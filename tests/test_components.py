@@ -11,7 +11,7 @@ import pytest
 
 from paqlstm.primitives.apm import HIGHEST_INPUT, POINTS, apm_refine, apm_update, new_apm
 from paqlstm.primitives.buckets import BUCKET, LINE, bucket_line, find_bucket, nibble_node
-from paqlstm.models.match import (EXPECTED, LEN, MAX_LEN, MIN_LEN, length_bucket, match_expected_bit,
+from paqlstm.models.match import (EXPECTED, LEN, MAX_LEN, MIN_LEN, N_REGS, length_bucket, match_expected_bit,
                                    match_update_byte)
 from paqlstm.primitives.squash import SQUASH_TABLE, STRETCH_TABLE
 from paqlstm.primitives.statemap import RECIPROCAL, new_statemaps, statemap_p, statemap_update
@@ -29,7 +29,7 @@ class MatchModel:
     """The match model's arrays, laid out as the predictor's (positions: a quarter of the history)."""
 
     def __init__(self):
-        self.regs = np.zeros(5, dtype=np.int64)
+        self.regs = np.zeros(N_REGS, dtype=np.int64)
         self.history = np.zeros(HISTORY_SIZE, dtype=np.uint8)
         self.positions = np.zeros(HISTORY_SIZE // 4, dtype=np.int32)
         self.coded = 0
