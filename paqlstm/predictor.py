@@ -62,7 +62,8 @@ def max_inputs(settings):
 def model_memory(settings):
     """Bytes the predictor's arrays take with these settings."""
     return (contexts.context_memory(settings.history_bits) + sum(m.memory(settings) for m in MODELS)
-            + lstm_mixer.memory(settings, max_inputs(settings)) + sse.sse_memory() + SMALL_ARRAYS)
+            + network.memory(settings, max_inputs(settings)) + lstm_mixer.memory(settings, max_inputs(settings))
+            + sse.sse_memory() + SMALL_ARRAYS)
 
 
 def lstm_memory(settings):
@@ -92,7 +93,7 @@ def new_predictor(settings):
         set_rows += [rows for _, rows in module.SELECTORS]
         active_sets += [on] * len(module.SELECTORS)
         states.append((module, own, first_set))
-    mixer = network.new_network(inputs, set_rows, active_sets)
+    mixer = network.new_network(inputs, set_rows, active_sets, settings)
     return Predictor(
         ctx=ctx,
         **{_name(module): module.new(settings, ctx, own, mixer.selected[first:first + len(module.SELECTORS)])
