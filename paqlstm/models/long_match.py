@@ -10,7 +10,8 @@ first; this one is proposed only repeats of MIN_LEN bytes, and moves to the most
 recent of them whenever that is a different place that repeats at least as many
 bytes: boilerplate, XML records, repeated lines, where the newest copy is the
 likeliest to go on.
-Learns: the map entry of (length bucket, expected bit) toward the coded bit.
+Learns: the map entry of (length bucket, expected bit) toward the coded bit; buckets
+of 8 bytes from MIN_LEN.
 Inputs: the map's stretch, and the length bucket signed by the expected bit.
 Selects: nothing (the short model's weight set covers both).
 Methods: predict; update (train; at a byte's end follow or find the match).
@@ -25,7 +26,6 @@ from ..contexts.registers import bits_known, byte_ended, bytes_coded, c0, last_b
 from ..jit import njit, unsigned
 from ..primitives.squash import stretch
 from ..primitives.statemap import new_statemaps, statemap_p, statemap_update
-from .match import length_bucket
 
 INPUTS = 2
 SELECTORS = ()
@@ -80,7 +80,7 @@ def predict(m, ctx):
         m.inputs[1] = 0
         return
     bit = (expected >> (7 - bits)) & 1
-    bucket = length_bucket(m.regs[LEN])
+    bucket = min((m.regs[LEN] - MIN_LEN) >> 3, 15)
     m.regs[EXPECTED_BIT] = bit
     m.regs[ENTRY] = bucket * 2 + bit
     m.inputs[0] = stretch(statemap_p(m.map, 0, bucket * 2 + bit))
