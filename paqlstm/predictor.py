@@ -61,7 +61,7 @@ def max_inputs(settings):
 
 def model_memory(settings):
     """Bytes the predictor's arrays take with these settings."""
-    return (contexts.context_memory(settings.history_bits) + sum(m.memory(settings) for m in MODELS)
+    return (contexts.context_memory(settings) + sum(m.memory(settings) for m in MODELS)
             + lstm_mixer.memory(settings, max_inputs(settings)) + sse.sse_memory() + SMALL_ARRAYS)
 
 
@@ -73,7 +73,7 @@ def lstm_memory(settings):
 def new_predictor(settings):
     """A fresh predictor. Inputs of the models that sit out (byte LSTM off) stay outside
     the mixer's vector, so the model without them mixes exactly its own inputs."""
-    ctx = contexts.new_context(settings.history_bits)
+    ctx = contexts.new_context(settings)
     active = [_active(m, settings) for m in MODELS]
     counts = [_inputs(m, settings) for m in MODELS]
     n_inputs = 1 + sum(n for n, on in zip(counts, active) if on)

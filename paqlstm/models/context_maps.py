@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..contexts.hashed import N_HASHED, ORDERED
+from ..contexts.hashed import ORDERED, contexts
 from ..contexts.registers import add_orders, bits_known, byte_ended, c0, nibble_ended
 from ..jit import njit, unsigned
 from ..primitives.buckets import LINE, bucket_line, find_bucket, nibble_node
@@ -24,18 +24,18 @@ from ..primitives.hashing import combine
 from ..primitives.memory import aligned_zeros, prefetch
 from ..primitives.statemap import new_statemaps, predict_states, update_states
 
-INPUTS = N_HASHED
+INPUTS = contexts
 SELECTORS = ()
 STATEMAP_LIMIT = 1023
 
 
 class State(NamedTuple):
     table: np.ndarray      # uint8 buckets, 2**hash_bits bytes, starting on a cache line
-    maps: np.ndarray       # uint32 [N_HASHED, 256]: state -> P(1), per context
-    buckets: np.ndarray    # int64 [N_HASHED]: each context's bucket for this nibble (its hash until found)
-    slots: np.ndarray      # int64 [N_HASHED]: index in `table` of each context's state for this bit
+    maps: np.ndarray       # uint32 [contexts, 256]: state -> P(1), per context
+    buckets: np.ndarray    # int64 [contexts]: each context's bucket for this nibble (its hash until found)
+    slots: np.ndarray      # int64 [contexts]: index in `table` of each context's state for this bit
     line_mask: np.ndarray  # int64 [1]: lines in the table - 1
-    inputs: np.ndarray     # int32 [N_HASHED], a view of the mixer's inputs
+    inputs: np.ndarray     # int32 [contexts], a view of the mixer's inputs
 
 
 def memory(settings):
@@ -44,8 +44,9 @@ def memory(settings):
 
 def new(settings, ctx, inputs, selected):
     lines = 1 << (settings.hash_bits - 6)
-    m = State(aligned_zeros(lines * LINE, np.uint8), new_statemaps(N_HASHED, 256),
-              np.zeros(N_HASHED, dtype=np.int64), np.zeros(N_HASHED, dtype=np.int64),
+    n = contexts(settings)
+    m = State(aligned_zeros(lines * LINE, np.uint8), new_statemaps(n, 256),
+              np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64),
               np.array([lines - 1], dtype=np.int64), inputs)
     _locate(m, ctx.hashes)
     return m
@@ -53,21 +54,21 @@ def new(settings, ctx, inputs, selected):
 
 @njit(inline="always")
 def _locate(m, hashes):
-    for i in range(N_HASHED):
+    for i in range(m.buckets.size):
         m.buckets[i] = find_bucket(m.table, m.line_mask[0], hashes[i])
 
 
 @njit(inline="always")
 def _request_lines(m, hashes):
     """All requested before any is read, so that their cache misses overlap."""
-    for i in range(N_HASHED):
+    for i in range(m.buckets.size):
         prefetch(m.table, bucket_line(m.line_mask[0], hashes[i]))
 
 
 @njit(inline="always")
 def predict(m, ctx):
     node = nibble_node(c0(ctx), bits_known(ctx))
-    for i in range(N_HASHED):
+    for i in range(m.buckets.size):
         m.slots[i] = m.buckets[i] + node
     predict_states(m.table, m.maps, m.slots, m.inputs)
     seen = 0
@@ -81,7 +82,7 @@ def request(m, ctx):
     if byte_ended(ctx):
         _request_lines(m, ctx.hashes)
     elif nibble_ended(ctx):
-        for i in range(N_HASHED):
+        for i in range(m.buckets.size):
             m.buckets[i] = combine(ctx.hashes[i], c0(ctx))
         _request_lines(m, m.buckets)
 
