@@ -62,8 +62,9 @@ def max_inputs(settings):
 
 def model_memory(settings):
     """Bytes the predictor's arrays take with these settings."""
-    return (contexts.context_memory(settings.history_bits) + sum(m.memory(settings) for m in MODELS)
-            + lstm_mixer.memory(settings, max_inputs(settings)) + sse.sse_memory() + SMALL_ARRAYS)
+    return (contexts.context_memory(settings) + sum(m.memory(settings) for m in MODELS)
+            + network.memory(settings, max_inputs(settings)) + lstm_mixer.memory(settings, max_inputs(settings))
+            + sse.sse_memory() + SMALL_ARRAYS)
 
 
 def lstm_memory(settings):
@@ -74,7 +75,7 @@ def lstm_memory(settings):
 def new_predictor(settings):
     """A fresh predictor. Inputs of the models that sit out (byte LSTM off) stay outside
     the mixer's vector, so the model without them mixes exactly its own inputs."""
-    ctx = contexts.new_context(settings.history_bits)
+    ctx = contexts.new_context(settings)
     active = [_active(m, settings) for m in MODELS]
     counts = [_inputs(m, settings) for m in MODELS]
     n_inputs = 1 + sum(n for n, on in zip(counts, active) if on)
@@ -93,7 +94,7 @@ def new_predictor(settings):
         set_rows += [rows for _, rows in module.SELECTORS]
         active_sets += [on] * len(module.SELECTORS)
         states.append((module, own, first_set))
-    mixer = network.new_network(inputs, set_rows, active_sets)
+    mixer = network.new_network(inputs, set_rows, active_sets, settings)
     return Predictor(
         ctx=ctx,
         **{_name(module): module.new(settings, ctx, own, mixer.selected[first:first + len(module.SELECTORS)])

@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..contexts.hashed import N_HASHED, O3, O4, O5, O6, O7, ORDERED, WORD
+from ..contexts.hashed import O3, O4, O5, O6, O7, ORDERED, WORD, contexts
 from ..contexts.registers import add_orders, bits_known, byte_ended, c0, last_byte, nibble_ended
 from ..jit import njit, unsigned
 from ..primitives.buckets import LINE, bucket_line, find_bucket, nibble_node
@@ -30,7 +30,8 @@ from ..primitives.statemap import (new_statemaps, predict_states, predict_states
 
 def INPUTS(settings):
     """One input per context; the strong profile adds a confidence and a run input per context."""
-    return N_HASHED * 2 + len(RUN_CONTEXTS) if settings.strong else N_HASHED
+    n = contexts(settings)
+    return n * 2 + len(RUN_CONTEXTS) if settings.strong else n
 
 
 # The contexts whose run of bytes is an input (each costs a cache miss per byte).
@@ -46,19 +47,19 @@ STATEMAP_LIMIT = 1023
 
 class State(NamedTuple):
     table: np.ndarray      # uint8 buckets, 2**hash_bits bytes, starting on a cache line
-    maps: np.ndarray       # uint32 [N_HASHED, 256]: state -> P(1), per context
-    buckets: np.ndarray    # int64 [N_HASHED]: each context's bucket for this nibble (its hash until found)
-    slots: np.ndarray      # int64 [N_HASHED]: index in `table` of each context's state for this bit
+    maps: np.ndarray       # uint32 [contexts, 256]: state -> P(1), per context
+    buckets: np.ndarray    # int64 [contexts]: each context's bucket for this nibble (its hash until found)
+    slots: np.ndarray      # int64 [contexts]: index in `table` of each context's state for this bit
     line_mask: np.ndarray  # int64 [1]: lines in the table - 1
     inputs: np.ndarray     # int32 [INPUTS], a view of the mixer's inputs
     run_contexts: np.ndarray  # int64 [R]: the contexts with runs (none: fast)
     runs: np.ndarray       # uint32 [2**k]: 16-bit check, the byte last seen after the context, its run
-    run_slots: np.ndarray  # int64 [N_HASHED]: index in `runs` of each context's entry, -1: none (fast)
-    run_checks: np.ndarray # int64 [N_HASHED]: each context's check
-    run_bytes: np.ndarray  # int64 [N_HASHED]: its expected byte (256 + byte), 0: none
-    run_counts: np.ndarray # int64 [N_HASHED]: its run length
-    run_index: np.ndarray  # int64 [N_HASHED]: its map entry at this bit, -1: no prediction
-    run_maps: np.ndarray   # uint32 [N_HASHED, RUN_MAP]: (run, expected bit, bit position) -> P(1)
+    run_slots: np.ndarray  # int64 [R]: index in `runs` of each context's entry, -1: none (fast)
+    run_checks: np.ndarray # int64 [contexts]: each context's check
+    run_bytes: np.ndarray  # int64 [R]: its expected byte (256 + byte), 0: none
+    run_counts: np.ndarray # int64 [R]: its run length
+    run_index: np.ndarray  # int64 [R]: its map entry at this bit, -1: no prediction
+    run_maps: np.ndarray   # uint32 [R, RUN_MAP]: (run, expected bit, bit position) -> P(1)
 
 
 def _run_entries(settings):
@@ -72,8 +73,9 @@ def memory(settings):
 def new(settings, ctx, inputs, selected):
     lines = 1 << (settings.hash_bits - 6)
     runs = len(RUN_CONTEXTS) if settings.strong else 0
-    m = State(aligned_zeros(lines * LINE, np.uint8), new_statemaps(N_HASHED, 256),
-              np.zeros(N_HASHED, dtype=np.int64), np.zeros(N_HASHED, dtype=np.int64),
+    n = contexts(settings)
+    m = State(aligned_zeros(lines * LINE, np.uint8), new_statemaps(n, 256),
+              np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64),
               np.array([lines - 1], dtype=np.int64), inputs,
               np.array(RUN_CONTEXTS[:runs], dtype=np.int64),
               aligned_zeros(_run_entries(settings), np.uint32), np.full(runs, -1, dtype=np.int64),
@@ -145,21 +147,21 @@ def _train_runs(m, bit):
 
 @njit(inline="always")
 def _locate(m, hashes):
-    for i in range(N_HASHED):
+    for i in range(m.buckets.size):
         m.buckets[i] = find_bucket(m.table, m.line_mask[0], hashes[i])
 
 
 @njit(inline="always")
 def _request_lines(m, hashes):
     """All requested before any is read, so that their cache misses overlap."""
-    for i in range(N_HASHED):
+    for i in range(m.buckets.size):
         prefetch(m.table, bucket_line(m.line_mask[0], hashes[i]))
 
 
 @njit(inline="always")
 def predict(m, ctx):
     node = nibble_node(c0(ctx), bits_known(ctx))
-    for i in range(N_HASHED):
+    for i in range(m.buckets.size):
         m.slots[i] = m.buckets[i] + node
     if m.inputs.size > m.slots.size:
         predict_states_confident(m.table, m.maps, m.slots, m.inputs)
@@ -179,7 +181,7 @@ def request(m, ctx):
         for i in range(m.run_slots.size):
             prefetch(m.runs, _run_slot(m, ctx.hashes[m.run_contexts[i]]))
     elif nibble_ended(ctx):
-        for i in range(N_HASHED):
+        for i in range(m.buckets.size):
             m.buckets[i] = combine(ctx.hashes[i], c0(ctx))
         _request_lines(m, m.buckets)
 

@@ -5,12 +5,12 @@ last MIN_LEN bytes, with a confidence learnt per match length and expected bit;
 0 (no opinion) when no match covers the bit.
 Context: the history of coded bytes (ctx.history, shared with models/match.py).
 After each byte, a hash of the last MIN_LEN bytes indexes a table of positions.
-The short match model (MIN_LEN 6) keeps following whatever 6-byte repeat it found
-first; this one is proposed only repeats of MIN_LEN bytes, and moves to the most
-recent of them whenever that is a different place that repeats at least as many
-bytes: boilerplate, XML records, repeated lines, where the newest copy is the
-likeliest to go on.
-Learns: the map entry of (length bucket, expected bit) toward the coded bit.
+When the match is lost, the table's candidate is taken if it repeats at least
+MIN_LEN bytes. The short match model (MIN_LEN 6) often follows a short repeat that
+a longer one would beat; this one only ever follows long repeats: boilerplate,
+XML records, repeated lines.
+Learns: the map entry of (length bucket, expected bit) toward the coded bit; buckets
+of 8 bytes from MIN_LEN.
 Inputs: the map's stretch, and the length bucket signed by the expected bit.
 Selects: nothing (the short model's weight set covers both).
 Methods: predict; update (train; at a byte's end follow or find the match).
@@ -25,13 +25,12 @@ from ..contexts.registers import bits_known, byte_ended, bytes_coded, c0, last_b
 from ..jit import njit, unsigned
 from ..primitives.squash import stretch
 from ..primitives.statemap import new_statemaps, statemap_p, statemap_update
-from .match import length_bucket
 
 INPUTS = 2
 SELECTORS = ()
 MIN_LEN = 32
 MAX_LEN = 65535
-MAX_VERIFY = 64     # a candidate's length is measured back this far at most (the top length bucket)
+MAX_VERIFY = MIN_LEN + 8 * 15   # a candidate's length is measured back this far at most (the top bucket)
 MAP_LIMIT = 1023
 HASH_MUL = 0x9E3779B1
 # Registers: where the match points in the history, its length, the expected byte
@@ -80,7 +79,7 @@ def predict(m, ctx):
         m.inputs[1] = 0
         return
     bit = (expected >> (7 - bits)) & 1
-    bucket = length_bucket(m.regs[LEN])
+    bucket = min((m.regs[LEN] - MIN_LEN) >> 3, 15)
     m.regs[EXPECTED_BIT] = bit
     m.regs[ENTRY] = bucket * 2 + bit
     m.inputs[0] = stretch(statemap_p(m.map, 0, bucket * 2 + bit))
@@ -99,8 +98,8 @@ def update(m, ctx, bit):
 
 @njit(inline="always")
 def _update_byte(regs, history, positions, byte, pos):
-    """`byte`, the pos-th byte coded, is in the history: follow the match, or move to
-    the newest occurrence of the last MIN_LEN bytes when that repeats as many."""
+    """`byte`, the pos-th byte coded, is in the history: follow the match, or when it
+    is lost take the newest occurrence of the last MIN_LEN bytes if it repeats as many."""
     history_mask = history.size - 1
     length = regs[LEN]
     ptr = regs[PTR]
@@ -118,13 +117,13 @@ def _update_byte(regs, history, positions, byte, pos):
                       * np.uint32(HASH_MUL))
     slot = unsigned(h ^ (h >> np.uint32(15))) & (positions.size - 1)
     candidate = np.int64(positions[slot])
-    if candidate > 0 and candidate != ptr and pos - candidate < history.size - MAX_LEN:
+    if length == 0 and candidate > 0 and pos - candidate < history.size - MAX_LEN:
         found = 0
         while (found < MAX_VERIFY and found < candidate
                and history[unsigned((candidate - found - 1) & history_mask)]
                == history[unsigned((pos - found - 1) & history_mask)]):
             found += 1
-        if found >= MIN_LEN and found >= min(length, MAX_VERIFY):
+        if found >= MIN_LEN:
             ptr = candidate
             length = found
     positions[slot] = pos
