@@ -23,8 +23,8 @@ ORDERED = 5
 # its two cache misses a byte; orders 8, 12 and 16, sparse (c4 & 0xFFFF0000, 0xFF00FF00),
 # bracket/quote nesting, word case and markup-tag-name contexts did not (issue 14).
 (O10, O24_MARKUP, INDIRECT1, INDIRECT2, WORD_SHAPE, WORD_PUNCT, PREV_WORD_SHAPE, CLASS_SHAPE,
- LETTERS6, WORD_ABOVE, FIRST_LETTER) = range(N_HASHED, N_HASHED + 11)
-N_STRONG = 11
+ LETTERS6, WORD_ABOVE, FIRST_LETTER, ORDER2_SHAPE) = range(N_HASHED, N_HASHED + 12)
+N_STRONG = 12
 
 
 def contexts(settings):
@@ -70,6 +70,7 @@ def _strong_hashes(ctx):
     out[LETTERS6] = combine(combine(regs[LETTERS], c4 & 0xFF), 117)       # letters across word gaps
     out[WORD_ABOVE] = combine(combine(w0, _above(ctx)), 119)
     out[FIRST_LETTER] = combine(combine(combine(regs[FIRST], regs[CASE]), w1), 114)
+    out[ORDER2_SHAPE] = combine(combine(c4 & 0xFFFF, classes >> 8), 208)   # two bytes, the shape before them
 
 
 @njit(inline="always")
