@@ -359,6 +359,7 @@ def test_each_model_gets_its_own_inputs_and_weight_sets(lstm):
             assert start == first_set
         first_set += len(module.SELECTORS)
     assert taken.max() == 1                             # no input written by two models
-    assert first_set == predictor.network.selected.size
-    assert predictor.network.weights.shape[0] == sum(rows for _, rows in network.SELECTORS) + sum(
+    strong = network.STRONG_SELECTORS if settings.strong else ()    # the network's own, after the models'
+    assert first_set + len(strong) == predictor.network.selected.size
+    assert predictor.network.weights.shape[0] == sum(rows for _, rows in network.SELECTORS + strong) + sum(
         rows for module in MODELS for _, rows in module.SELECTORS)

@@ -13,11 +13,12 @@ A set whose selector is -1 sits out the bit: only model sets after the first
 `always` may (models that can sit out, as the byte LSTM before its warm-up, come
 last in MODELS), so the loop over the others has a trip count known when compiling,
 which LLVM unrolls (4 % faster than a loop over all with a branch per set). The
-final layer's row: c0; strong: c0 with the last byte's class.
+final layer's row: c0; strong: two final layers, one by c0 with the last byte's
+class, one by the ORDERS count with the bit position, their P(1) averaged.
 Learns: each layer toward the coded bit (w += lr x err). Layer 1's rate falls as
 bytes are coded: MIXER_LR + decay * LR_HALF / (LR_HALF + bytes), fast while the
 weights are far off, then settling (decay LR_DECAY; strong STRONG_LR_DECAY); the
-final layer's is FINAL_LR. Strong: a layer-1 set whose output erred by at most
+final layer's is FINAL_LR (each toward the bit from its own P(1)). Strong: a layer-1 set whose output erred by at most
 STRONG_SKIP (of 4096) is not trained (as paq8px: faster, and slightly smaller).
 Inputs: one bias (BIAS, constant) and the models' inputs, zero-padded to whole
 8-lane vectors so the dot products vectorise.
@@ -44,7 +45,9 @@ STRONG_SELECTORS = (("classes of the last three bytes and bit position", 8 * 8 *
                     ("column and partial byte", 24 * 256),
                     ("word length and partial byte", 16 * 256),
                     ("classes of the last two bytes and partial byte", 8 * 8 * 256))
-FINAL_ROWS, STRONG_FINAL_ROWS = 256, 8 * 256
+# Final-layer rows: c0; strong: c0 x last byte's class, then ORDERS x bit position
+# (-0.15 / -0.12 / -0.6 % beside the first alone).
+FINAL_ROWS, STRONG_FINAL_ROWS, STRONG_FINAL2_ROWS = 256, 8 * 256, 8 * 8
 BIAS = 256
 LANES = 8
 MIXER_LR = 3        # learning rates in fixed point, 16384 = 1.0
@@ -57,8 +60,9 @@ STRONG_SKIP = 80
 # layer 1's weight limit (narrower beyond 64 inputs, primitives/mixing.py), the first
 # of STRONG_SELECTORS' sets (all sets in the fast profile), 1 in the strong profile,
 # the rate's decay, the error up to which a set is not trained (-1: always trained),
-# the current word's length.
-RATE, FINAL_ROW, P, IN_USE, LIMIT, FIRST_STRONG, STRONG, DECAY, SKIP, WORD_LEN = range(10)
+# the current word's length, the second final layer's row (strong), the two final
+# layers' P(1) (strong).
+RATE, FINAL_ROW, P, IN_USE, LIMIT, FIRST_STRONG, STRONG, DECAY, SKIP, WORD_LEN, FINAL2_ROW, P1, P2 = range(13)
 # Character classes of bytes: a lower case letter, upper case, digit, space, line
 # end, punctuation, bracket or quote, anything else.
 CLASS_OF = np.full(256, 7, dtype=np.int64)
@@ -79,8 +83,8 @@ class Network(NamedTuple):
     rows: np.ndarray           # int64 [sets]: offsets + selected, for training
     set_out: np.ndarray        # int32 [sets]: layer-1 outputs (stretch domain)
     weights: np.ndarray        # int32 [rows of all sets, inputs]: layer 1
-    final_weights: np.ndarray  # int32 [FINAL_ROWS (strong: STRONG_FINAL_ROWS), sets]: layer 2
-    regs: np.ndarray           # int64 [10]
+    final_weights: np.ndarray  # int32 [FINAL_ROWS (strong: both layers' rows), sets]: layer 2
+    regs: np.ndarray           # int64 [13]
     classes: np.ndarray        # int64 [256]: CLASS_OF
 
 
@@ -104,7 +108,7 @@ def new_network(inputs, set_rows, active_sets, settings):
         set_rows = list(set_rows) + [rows for _, rows in STRONG_SELECTORS]
         active_sets = list(active_sets) + [True] * len(STRONG_SELECTORS)
     n_sets = len(set_rows)
-    final_weights = np.zeros((STRONG_FINAL_ROWS if strong else FINAL_ROWS, n_sets), dtype=np.int32)
+    final_weights = np.zeros((STRONG_FINAL_ROWS + STRONG_FINAL2_ROWS if strong else FINAL_ROWS, n_sets), dtype=np.int32)
     final_weights[:, np.flatnonzero(active_sets)] = (1 << 16) // sum(active_sets)
     decay = STRONG_LR_DECAY if strong else LR_DECAY
     return Network(
@@ -114,7 +118,7 @@ def new_network(inputs, set_rows, active_sets, settings):
         weights=np.full((sum(set_rows), inputs.size), 1 << 14, dtype=np.int32),
         final_weights=final_weights,
         regs=np.array([MIXER_LR + decay, 0, 2048, 0, weight_limit(inputs.size), first_strong, int(strong), decay,
-                       STRONG_SKIP if strong else -1, 0], dtype=np.int64),
+                       STRONG_SKIP if strong else -1, 0, 0, 0, 0], dtype=np.int64),
         classes=CLASS_OF.copy())
 
 
@@ -126,7 +130,8 @@ def predict(net, ctx, always):
     net.selected[SET_C0] = partial
     net.selected[SET_C1] = c4 & 0xFF
     net.selected[SET_C2] = (c4 >> 8) & 0xFF
-    net.selected[SET_ORDERS] = take_orders(ctx) * 256 + partial
+    orders = take_orders(ctx)
+    net.selected[SET_ORDERS] = orders * 256 + partial
     for k in range(always):
         _layer1(net, k)
     first_strong = net.regs[FIRST_STRONG]
@@ -149,9 +154,23 @@ def predict(net, ctx, always):
         row = c1 * 256 + partial
     net.regs[FINAL_ROW] = row
     net.regs[IN_USE] = n
-    p = squash((_final_sum(net, row, 0, n) + _final_sum(net, row, first_strong, net.selected.size)) >> (16 - DOT_SHIFT))
+    p = _final(net, row, n)
+    if net.regs[STRONG]:
+        row2 = STRONG_FINAL_ROWS + orders * 8 + bits_known(ctx)
+        net.regs[FINAL2_ROW] = row2
+        p2 = _final(net, row2, n)
+        net.regs[P1] = p
+        net.regs[P2] = p2
+        p = (p + p2 + 1) >> 1
     net.regs[P] = p
     return p
+
+
+@njit(inline="always")
+def _final(net, row, n):
+    """P(1) of the final layer's row over the model sets in use and the strong ones."""
+    return squash((_final_sum(net, row, 0, n) + _final_sum(net, row, net.regs[FIRST_STRONG], net.selected.size))
+                  >> (16 - DOT_SHIFT))
 
 
 @njit(inline="always")
@@ -174,7 +193,14 @@ def _final_sum(net, row, start, stop):
 
 
 @njit(inline="always")
-def _final_train(net, row, start, stop, err):
+def _final_train(net, row, n, err):
+    """mixer_train of the final layer's row over the model sets in use and the strong ones."""
+    _final_train_range(net, row, 0, n, err)
+    _final_train_range(net, row, net.regs[FIRST_STRONG], net.selected.size, err)
+
+
+@njit(inline="always")
+def _final_train_range(net, row, start, stop, err):
     """mixer_train over sets start..stop-1."""
     w, r, e = net.final_weights, unsigned(row), np.int32(err)
     for k in range(start, stop):
@@ -194,9 +220,11 @@ def update(net, ctx, bit):
     regs = net.regs
     n = regs[IN_USE]
     first_strong = regs[FIRST_STRONG]
-    err = ((bit << 12) - regs[P]) * FINAL_LR
-    _final_train(net, regs[FINAL_ROW], 0, n, err)
-    _final_train(net, regs[FINAL_ROW], first_strong, net.selected.size, err)
+    if regs[STRONG]:
+        _final_train(net, regs[FINAL_ROW], n, ((bit << 12) - regs[P1]) * FINAL_LR)
+        _final_train(net, regs[FINAL2_ROW], n, ((bit << 12) - regs[P2]) * FINAL_LR)
+    else:
+        _final_train(net, regs[FINAL_ROW], n, ((bit << 12) - regs[P]) * FINAL_LR)
     for k in range(n):
         _train1(net, k, bit)
     for k in range(first_strong, net.selected.size):
