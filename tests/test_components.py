@@ -313,9 +313,12 @@ def test_state_map_rows_and_entries_are_independent():
 # --- the predictor's wiring ------------------------------------------------------------
 
 def test_every_model_declares_its_footprint_and_phases():
-    from paqlstm.predictor import MODELS
+    from paqlstm.predictor import MODELS, _inputs
+    from paqlstm.settings import Settings
     for module in MODELS:
-        assert isinstance(module.INPUTS, int) and module.INPUTS > 0, module.__name__
+        for settings in (Settings(), Settings(profile="fast")):
+            inputs = _inputs(module, settings)
+            assert isinstance(inputs, int) and inputs > 0, module.__name__
         assert all(isinstance(what, str) and rows > 0 for what, rows in module.SELECTORS), module.__name__
         for name in ("State", "new", "memory", "predict", "update"):
             assert hasattr(module, name), f"{module.__name__} has no {name}"
@@ -331,7 +334,7 @@ def test_models_that_may_sit_out_come_last():
 @pytest.mark.parametrize("lstm", [False, True])
 def test_each_model_gets_its_own_inputs_and_weight_sets(lstm):
     from paqlstm.mixers import network
-    from paqlstm.predictor import MODELS, _active, _name, new_predictor
+    from paqlstm.predictor import MODELS, _active, _inputs, _name, new_predictor
     from paqlstm.settings import Settings
     settings = Settings(level=1, lstm=lstm, lstm_cells=2, lstm_horizon=2)
     predictor = new_predictor(settings)
@@ -344,7 +347,7 @@ def test_each_model_gets_its_own_inputs_and_weight_sets(lstm):
         state = getattr(predictor, _name(module))
         own = state.inputs
         on = _active(module, settings)
-        assert own.size == module.INPUTS
+        assert own.size == _inputs(module, settings)
         assert np.shares_memory(own, inputs) == on      # a model that sits out writes elsewhere
         if on:
             start = (own.__array_interface__["data"][0] - inputs.__array_interface__["data"][0]) // 4
