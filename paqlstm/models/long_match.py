@@ -34,14 +34,20 @@ MAX_VERIFY = MIN_LEN + 8 * 15   # a candidate's length is measured back this far
 MAP_LIMIT = 1023
 HASH_MUL = 0x9E3779B1
 # Registers: where the match points in the history, its length, the expected byte
-# (| 256; 0: none), the expected bit (-1: none), the map entry of this bit.
-PTR, LEN, EXPECTED, EXPECTED_BIT, ENTRY = range(5)
+# (| 256; 0: none), the expected bit (-1: none), the map entry of this bit, the
+# length of the match that failed in this byte (0: none).
+PTR, LEN, EXPECTED, EXPECTED_BIT, ENTRY, LOST = range(6)
+N_REGS = 6
+# A match this long that fails on one byte goes on after it (a changed field of a
+# repeated record) unless the table proposes another; lengths under MIN_LEN are
+# such recovered matches, with buckets of their own.
+RECOVER_LEN = 16
 
 
 class State(NamedTuple):
-    regs: np.ndarray       # int64 [5]
+    regs: np.ndarray       # int64 [N_REGS]
     positions: np.ndarray  # int32: hash of the last MIN_LEN bytes -> bytes coded when last seen
-    map: np.ndarray        # uint32 [1, 32]: (length bucket, expected bit) -> P(1)
+    map: np.ndarray        # uint32 [1, 64]: (length bucket, expected bit) -> P(1)
     inputs: np.ndarray     # int32 [2], a view of the mixer's inputs
 
 
@@ -59,8 +65,8 @@ def memory(settings):
 
 def new(settings, ctx, inputs, selected):
     entries = 1 << _table_bits(settings) if settings.strong else 0
-    return State(np.zeros(5, dtype=np.int64), np.zeros(entries, dtype=np.int32),
-                 new_statemaps(1, 32, False), inputs)
+    return State(np.zeros(N_REGS, dtype=np.int64), np.zeros(entries, dtype=np.int32),
+                 new_statemaps(1, 64, False), inputs)
 
 
 @njit(inline="always")
@@ -72,6 +78,7 @@ def predict(m, ctx):
     if expected != 0 and (expected >> (8 - bits)) != c0(ctx):
         expected = 0   # the byte left the match; wait for the next byte
         m.regs[EXPECTED] = 0
+        m.regs[LOST] = m.regs[LEN]
         m.regs[LEN] = 0
     if expected == 0:
         m.regs[EXPECTED_BIT] = -1
@@ -79,11 +86,17 @@ def predict(m, ctx):
         m.inputs[1] = 0
         return
     bit = (expected >> (7 - bits)) & 1
-    bucket = min((m.regs[LEN] - MIN_LEN) >> 3, 15)
+    length = m.regs[LEN]
+    if length >= MIN_LEN:
+        bucket = min((length - MIN_LEN) >> 3, 15)
+        strength = bucket
+    else:
+        bucket = 16 + min(length, 15)
+        strength = 0
     m.regs[EXPECTED_BIT] = bit
     m.regs[ENTRY] = bucket * 2 + bit
     m.inputs[0] = stretch(statemap_p(m.map, 0, bucket * 2 + bit))
-    m.inputs[1] = (2 * bit - 1) * (bucket << 6)
+    m.inputs[1] = (2 * bit - 1) * (strength << 6)
 
 
 @njit(inline="always")
@@ -126,6 +139,10 @@ def _update_byte(regs, history, positions, byte, pos):
         if found >= MIN_LEN:
             ptr = candidate
             length = found
+    if length == 0 and regs[LOST] >= RECOVER_LEN:
+        ptr += 1
+        length = 1
+    regs[LOST] = 0
     positions[slot] = pos
     regs[PTR] = ptr
     regs[LEN] = length
