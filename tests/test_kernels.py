@@ -65,7 +65,7 @@ def test_coder_round_trips_any_bits_and_probabilities(seed):
     rng = np.random.default_rng(seed)
     n = 20000
     bits = rng.integers(0, 2, n)
-    probs = rng.integers(1, 4096, n)
+    probs = rng.integers(1, 65536, n)
     out = np.zeros(n, dtype=np.uint8)
     written = _code_bits(bits, probs, out)
     decoded, consumed = _decode_bits(out[:written], probs, n)
