@@ -11,7 +11,8 @@ APM trains both points around its input (order 1 and 3 at APM_RATE, the others a
 EXTRA_RATE), and the final P(1) is their weighted mean (WEIGHTS) at 16 bits, 1..65535.
 Methods: refine (predict), request (the next bit's rows, once the contexts moved
 past the bit, before the training), update.
-Memory: 2 x APM_CONTEXTS rows of 64 bytes (8 MB); strong: 5 x (20 MB, 12 MB more).
+Memory: 2 x APM_CONTEXTS rows of 64 bytes (8 MB); strong: N_EXTRA x extra_rows more
+(12 MB at most).
 """
 from typing import NamedTuple
 
@@ -36,19 +37,27 @@ WEIGHTS = (4, 4, 3, 3, 2)
 class Sse(NamedTuple):
     order1: np.ndarray    # uint16 APM rows by c0 and the last byte
     order3: np.ndarray    # uint16 APM rows by a hash of c0 and the last three bytes
-    extra: np.ndarray     # uint16 strong: the N_EXTRA APMs' rows, APM_CONTEXTS each (fast: one row)
+    extra: np.ndarray     # uint16 strong: the N_EXTRA APMs' rows, extra_rows each (fast: one row)
     slots: np.ndarray     # int64 [2 + N_EXTRA]: the point of each APM to train this bit
-    strong: np.ndarray    # int64 [1]: 1 in the strong profile
+    regs: np.ndarray      # int64 [2]: STRONG (1 in the strong profile), ROWS (extra_rows)
+
+
+STRONG, ROWS = range(2)
+
+
+def extra_rows(settings):
+    """Rows of each strong APM: APM_CONTEXTS, fewer for small inputs (as the buckets)."""
+    return min(APM_CONTEXTS, 1 << (settings.hash_bits - 8)) if settings.strong else 0
 
 
 def new_sse(settings):
-    strong = settings.strong
-    return Sse(new_apm(APM_CONTEXTS), new_apm(APM_CONTEXTS), new_apm(N_EXTRA * APM_CONTEXTS if strong else 1),
-               np.zeros(2 + N_EXTRA, dtype=np.int64), np.array([strong], dtype=np.int64))
+    rows = extra_rows(settings)
+    return Sse(new_apm(APM_CONTEXTS), new_apm(APM_CONTEXTS), new_apm(max(N_EXTRA * rows, 1)),
+               np.zeros(2 + N_EXTRA, dtype=np.int64), np.array([settings.strong, rows], dtype=np.int64))
 
 
 def sse_memory(settings):
-    return (2 + (N_EXTRA if settings.strong else 0)) * APM_CONTEXTS * POINTS * 2
+    return (2 * APM_CONTEXTS + N_EXTRA * extra_rows(settings)) * POINTS * 2
 
 
 @njit(inline="always")
@@ -58,37 +67,38 @@ def _rows(ctx):
 
 
 @njit(inline="always")
-def _order_rows(ctx):
+def _order_rows(s, ctx):
     """Strong: the order-2 and order-4 APMs' rows in `extra`."""
     partial, recent = c0(ctx), last_bytes(ctx)
-    mask = APM_CONTEXTS - 1
-    return (combine(recent & 0xFFFF, partial + 0x300) & mask,
-            APM_CONTEXTS + (combine(recent, partial + 0x500) & mask))
+    rows = s.regs[ROWS]
+    return (combine(recent & 0xFFFF, partial + 0x300) & (rows - 1),
+            rows + (combine(recent, partial + 0x500) & (rows - 1)))
 
 
 @njit(inline="always")
-def _match_row(ctx, mm):
+def _match_row(s, ctx, mm):
     """Strong: the match APM's row in `extra` (read after match.predict set this bit's expectation)."""
-    partial = c0(ctx)
+    rows = s.regs[ROWS]
+    key = c0(ctx)
     if mm.regs[EXPECTED_BIT] >= 0:
-        partial = combine(mm.regs[EXPECTED] | (length_bucket(mm.regs[LEN]) << 9), partial) & (APM_CONTEXTS - 1)
-    return 2 * APM_CONTEXTS + partial
+        key = combine(mm.regs[EXPECTED] | (length_bucket(mm.regs[LEN]) << 9), key)
+    return 2 * rows + (key & (rows - 1))
 
 
 @njit(inline="always")
 def refine(s, ctx, p, mm):
     """The refined P(1) of the mixer's 12-bit p, as a 16-bit probability; mm: the match model."""
     row1, row3 = _rows(ctx)
-    if s.strong[0] == 0:
+    if s.regs[STRONG] == 0:
         p1 = apm_refine(s.order1, row1, p, s.slots, 0)
         p3 = apm_refine(s.order3, row3, p, s.slots, 1)
         return ((p1 + p3 + 1) >> 1) << 4
-    row2, row4 = _order_rows(ctx)
+    row2, row4 = _order_rows(s, ctx)
     total = WEIGHTS[0] * apm_refine16(s.order1, row1, p, s.slots, 0, True)
     total += WEIGHTS[1] * apm_refine16(s.order3, row3, p, s.slots, 1, True)
     total += WEIGHTS[2] * apm_refine16(s.extra, row2, p, s.slots, 2, True)
     total += WEIGHTS[3] * apm_refine16(s.extra, row4, p, s.slots, 3, True)
-    total += WEIGHTS[4] * apm_refine16(s.extra, _match_row(ctx, mm), p, s.slots, 4, True)
+    total += WEIGHTS[4] * apm_refine16(s.extra, _match_row(s, ctx, mm), p, s.slots, 4, True)
     return clamp(total >> 4, 1, 65535)
 
 
@@ -97,15 +107,15 @@ def request(s, ctx):
     row1, row3 = _rows(ctx)
     apm_prefetch(s.order1, row1)
     apm_prefetch(s.order3, row3)
-    if s.strong[0] != 0:
-        row2, row4 = _order_rows(ctx)
+    if s.regs[STRONG] != 0:
+        row2, row4 = _order_rows(s, ctx)
         apm_prefetch(s.extra, row2)
         apm_prefetch(s.extra, row4)
 
 
 @njit(inline="always")
 def update(s, bit):
-    if s.strong[0] == 0:
+    if s.regs[STRONG] == 0:
         apm_update(s.order1, s.slots[0], bit, APM_RATE)
         apm_update(s.order3, s.slots[1], bit, APM_RATE)
         return

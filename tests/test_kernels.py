@@ -77,7 +77,7 @@ def test_coder_approaches_the_entropy():
     rng = np.random.default_rng(5)
     n = 50000
     bits = (rng.random(n) < 0.9).astype(np.int64)
-    probs = np.full(n, int(0.9 * 4096))
+    probs = np.full(n, int(0.9 * 65536))
     out = np.zeros(n, dtype=np.uint8)
     written = _code_bits(bits, probs, out)
     entropy_bytes = n * -(0.9 * math.log2(0.9) + 0.1 * math.log2(0.1)) / 8
