@@ -23,6 +23,7 @@ from . import contexts, sse
 from .jit import njit
 from .mixers import blend, lstm_mixer, network
 from .models import byte_lstm, context_maps, direct, long_match, match
+from .primitives.squash import clamp
 
 MODELS = (direct, context_maps, match, long_match, byte_lstm)   # their states: Predictor's fields of the same names
 # Weight sets that are selected at every bit: the network's and those of the models
@@ -64,7 +65,7 @@ def model_memory(settings):
     """Bytes the predictor's arrays take with these settings."""
     return (contexts.context_memory(settings) + sum(m.memory(settings) for m in MODELS)
             + network.memory(settings, max_inputs(settings)) + lstm_mixer.memory(settings, max_inputs(settings))
-            + sse.sse_memory() + SMALL_ARRAYS)
+            + sse.sse_memory(settings) + SMALL_ARRAYS)
 
 
 def lstm_memory(settings):
@@ -99,7 +100,7 @@ def new_predictor(settings):
         ctx=ctx,
         **{_name(module): module.new(settings, ctx, own, mixer.selected[first:first + len(module.SELECTORS)])
            for module, own, first in states},
-        network=mixer, lstm_mixer=lstm_mixer.new(settings, inputs.size), sse=sse.new_sse(),
+        network=mixer, lstm_mixer=lstm_mixer.new(settings, inputs.size), sse=sse.new_sse(settings),
         blend=blend.new_blend(settings.blend_weight),
         probs=np.full(1, 2048, dtype=np.int64))
 
@@ -110,20 +111,23 @@ def _name(module):
 
 @njit(inline="always")
 def predict_bit(m):
-    """P(next bit = 1) as a 12-bit integer, 1..4095."""
+    """P(next bit = 1) as a 16-bit integer, 1..65535 (the fast profile's: a 12-bit one, times 16)."""
     direct.predict(m.direct, m.ctx)
     context_maps.predict(m.context_maps, m.ctx)
     match.predict(m.match, m.ctx)
     long_match.predict(m.long_match, m.ctx)
     byte_lstm.predict(m.byte_lstm, m.ctx)
     p = network.predict(m.network, m.ctx, ALWAYS_SETS)
-    p = sse.refine(m.sse, m.ctx, p)
+    p16 = sse.refine(m.sse, m.ctx, p, m.match)
+    p = clamp(p16 >> 4, 1, 4095)
     m.probs[P_CLASSIC] = p
     lstm_mixer.predict(m.lstm_mixer, m.network.inputs)
     p_lstm, lstm_mixed = lstm_mixer.output(m.lstm_mixer)
     if not lstm_mixed:
         p_lstm, lstm_mixed = byte_lstm.output(m.byte_lstm)
-    return blend.predict(m.blend, m.ctx, p, p_lstm, lstm_mixed)
+    if not lstm_mixed:
+        return p16
+    return blend.predict(m.blend, m.ctx, p, p_lstm, lstm_mixed) << 4
 
 
 @njit(inline="always")

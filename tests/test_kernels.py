@@ -65,7 +65,7 @@ def test_coder_round_trips_any_bits_and_probabilities(seed):
     rng = np.random.default_rng(seed)
     n = 20000
     bits = rng.integers(0, 2, n)
-    probs = rng.integers(1, 4096, n)
+    probs = rng.integers(1, 65536, n)
     out = np.zeros(n, dtype=np.uint8)
     written = _code_bits(bits, probs, out)
     decoded, consumed = _decode_bits(out[:written], probs, n)
@@ -77,7 +77,7 @@ def test_coder_approaches_the_entropy():
     rng = np.random.default_rng(5)
     n = 50000
     bits = (rng.random(n) < 0.9).astype(np.int64)
-    probs = np.full(n, int(0.9 * 4096))
+    probs = np.full(n, int(0.9 * 65536))
     out = np.zeros(n, dtype=np.uint8)
     written = _code_bits(bits, probs, out)
     entropy_bytes = n * -(0.9 * math.log2(0.9) + 0.1 * math.log2(0.1)) / 8
