@@ -21,7 +21,7 @@ BIT_COST = -np.log2(np.stack([1.0 - np.arange(4096) / 4096.0, np.arange(4096) / 
 
 @njit(inline="always")
 def _final_cost(bit, p):
-    """Bits the 16-bit final P(1) costs: from BIT_COST when a 12-bit one says as much (a
+    """Bits a 16-bit P(1) (final, classic) costs: from BIT_COST when a 12-bit one says as much (a
     65536-entry table would keep the block coders out of Numba's cache)."""
     q = p if bit else 65536 - p
     if (q & 15) == 0 or q >= 4096:
@@ -51,7 +51,7 @@ def encode_block(m, coder, data, out, costs, window_offset, window):
             p = predict_bit(m)
             encode_bit(coder, out, bit, p)
             final += _final_cost(bit, p)
-            classic += BIT_COST[bit, m.probs[P_CLASSIC]]
+            classic += _final_cost(bit, m.probs[P_CLASSIC])
             p_lstm = byte_lstm.output(m.byte_lstm)[0]
             lstm += BIT_COST[bit, p_lstm]
             p_sum += p_lstm

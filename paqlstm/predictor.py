@@ -30,7 +30,7 @@ MODELS = (direct, context_maps, match, long_match, byte_lstm)   # their states: 
 # that never sit out, which come first (mixers/network.py says why).
 ALWAYS_SETS = len(network.SELECTORS) + sum(len(m.SELECTORS) for m in MODELS if not getattr(m, "MAY_SIT_OUT", False))
 SMALL_ARRAYS = 1 << 20     # maps, weights, registers: less than this together
-P_CLASSIC = 0   # diagnostics: the classic chain's P(1)
+P_CLASSIC = 0   # diagnostics: the classic chain's P(1), 16-bit
 
 
 class Predictor(NamedTuple):
@@ -119,13 +119,13 @@ def predict_bit(m):
     byte_lstm.predict(m.byte_lstm, m.ctx)
     p = network.predict(m.network, m.ctx, ALWAYS_SETS)
     p16 = sse.refine(m.sse, m.ctx, p, m.match)
-    p = clamp(p16 >> 4, 1, 4095)
-    m.probs[P_CLASSIC] = p
+    m.probs[P_CLASSIC] = p16
+    p = clamp(p16 >> 4, 1, 4095)    # the 12-bit P(1) the blend reads
     lstm_mixer.predict(m.lstm_mixer, m.network.inputs)
     p_lstm, lstm_mixed = lstm_mixer.output(m.lstm_mixer)
     if not lstm_mixed:
         p_lstm, lstm_mixed = byte_lstm.output(m.byte_lstm)
-    if not lstm_mixed:
+    if not lstm_mixed or m.blend.regs[blend.WEIGHT] == 0:   # blend 0: the classic P(1), all 16 bits
         return p16
     return blend.predict(m.blend, m.ctx, p, p_lstm, lstm_mixed) << 4
 
