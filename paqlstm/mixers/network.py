@@ -139,7 +139,7 @@ def predict(net, ctx, always):
     while n < first_strong and net.selected[n] >= 0:
         _layer1(net, n)
         n += 1
-    row = partial
+    net.regs[IN_USE] = n
     if net.regs[STRONG]:
         cls = net.classes
         c1, c2 = cls[unsigned(c4 & 0xFF)], cls[unsigned((c4 >> 8) & 0xFF)]
@@ -151,17 +151,16 @@ def predict(net, ctx, always):
         net.selected[k + 3] = (c2 * 8 + c1) * 256 + partial
         for k in range(first_strong, net.selected.size):
             _layer1(net, k)
-        row = c1 * 256 + partial
-    net.regs[FINAL_ROW] = row
-    net.regs[IN_USE] = n
-    p = _final(net, row, n)
-    if net.regs[STRONG]:
-        row2 = STRONG_FINAL_ROWS + orders * 8 + bits_known(ctx)
+        row, row2 = c1 * 256 + partial, STRONG_FINAL_ROWS + orders * 8 + bits_known(ctx)
+        net.regs[FINAL_ROW] = row
         net.regs[FINAL2_ROW] = row2
-        p2 = _final(net, row2, n)
-        net.regs[P1] = p
+        p1, p2 = _final(net, row, n), _final(net, row2, n)
+        net.regs[P1] = p1
         net.regs[P2] = p2
-        p = (p + p2 + 1) >> 1
+        p = (p1 + p2 + 1) >> 1
+    else:
+        net.regs[FINAL_ROW] = partial
+        p = squash(mixer_dot(net.set_out, net.final_weights, partial, n))
     net.regs[P] = p
     return p
 
@@ -224,7 +223,7 @@ def update(net, ctx, bit):
         _final_train(net, regs[FINAL_ROW], n, ((bit << 12) - regs[P1]) * FINAL_LR)
         _final_train(net, regs[FINAL2_ROW], n, ((bit << 12) - regs[P2]) * FINAL_LR)
     else:
-        _final_train(net, regs[FINAL_ROW], n, ((bit << 12) - regs[P]) * FINAL_LR)
+        mixer_train(net.set_out, net.final_weights, regs[FINAL_ROW], n, ((bit << 12) - regs[P]) * FINAL_LR)
     for k in range(n):
         _train1(net, k, bit)
     for k in range(first_strong, net.selected.size):
