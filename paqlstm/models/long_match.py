@@ -44,7 +44,7 @@ N_REGS = 6
 # A match this long that fails on one byte goes on after it (a changed field of a
 # repeated record) unless the table proposes another; lengths under MIN_LEN are
 # such recovered matches, with buckets of their own.
-RECOVER_LEN = 16
+RECOVER_LEN = 8
 
 
 class State(NamedTuple):
