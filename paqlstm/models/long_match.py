@@ -8,13 +8,16 @@ After each byte, a hash of the last MIN_LEN bytes indexes a table of positions.
 When the match is lost, the table's candidate is taken if it repeats at least
 MIN_LEN bytes. The short match model (MIN_LEN 6) often follows a short repeat that
 a longer one would beat; this one only ever follows long repeats: boilerplate,
-XML records, repeated lines.
+XML records, repeated lines. A match of RECOVER_LEN+ that fails on one byte goes
+on after it (recovered: lengths under MIN_LEN, buckets of their own).
 Learns: the map entry of (length bucket, expected bit) toward the coded bit; buckets
-of 8 bytes from MIN_LEN.
+of 8 bytes from MIN_LEN, and 16 more for recovered matches.
 Inputs: the map's stretch, and the length bucket signed by the expected bit.
-Selects: nothing (the short model's weight set covers both).
+Selects: nothing (the short model's weight set covers both). Other models may read
+regs[EXPECTED], regs[LEN] and regs[EXPECTED_BIT] after predict.
 Methods: predict; update (train; at a byte's end follow or find the match).
-Memory: the positions table, 1/16 as many int32 entries as the history has bytes.
+Memory: the positions table, 1/16 as many int32 entries as the history has bytes
+(16 MB at level 9).
 Off (no inputs, no memory, one branch a bit) in the fast profile.
 """
 from typing import NamedTuple
@@ -41,7 +44,7 @@ N_REGS = 6
 # A match this long that fails on one byte goes on after it (a changed field of a
 # repeated record) unless the table proposes another; lengths under MIN_LEN are
 # such recovered matches, with buckets of their own.
-RECOVER_LEN = 16
+RECOVER_LEN = 8
 
 
 class State(NamedTuple):

@@ -11,10 +11,18 @@ order-n context (boilerplate, XML tags, quotations) are where it pays.
 Learns: the map entry of (length bucket, expected bit) toward the coded bit.
 Selects: a weight set by length bucket and bit position; adds one or two (long
 match) to the ctx ORDERS count.
+Strong profile: three more inputs (the length bucket signed by the expected bit; a
+map by expected byte, bit position and coarse length; one by last byte, expected
+bit and coarse length); the weight set by length bucket, expected bit and bit
+position, or without a match by how many bytes ago one failed (MISS); a match of
+RECOVER_LEN+ that fails on one byte goes on after it as a recovered match (lengths
+1..5, buckets no fresh match has) unless the hash proposes another. Other models
+may read regs[EXPECTED] (expected byte | 256, 0: none), regs[LEN] and
+regs[EXPECTED_BIT] (-1: none) after predict.
 Methods: predict; request (at the nibble boundary, the positions entries the byte's
 16 possible values will read); update (train; at a byte's end follow or find the
 match). Memory: the positions table, a quarter as many int32 entries as the
-history has bytes.
+history has bytes; strong: 40 KB of maps.
 """
 from typing import NamedTuple
 
@@ -37,12 +45,12 @@ MISS_BYTES = 5
 # the last bytes, the expected byte (| 256; 0: none), the expected bit (-1: none),
 # 1 for the strong profile, the match state of a bit without a match (0: no mismatch
 # in the last MISS_BYTES bytes, 1: one in this byte, 2..: that many bytes ago + 1),
-# the strong maps' entries of this bit.
-# and the length of the match that failed in this byte (strong).
+# the strong maps' entries of this bit, and the length of the match that failed in
+# this byte (strong).
 PTR, LEN, HASH, EXPECTED, EXPECTED_BIT, STRONG, MISS, BYTE_ENTRY, C1_ENTRY, LOST_LEN = range(10)
 N_REGS = 10
 # Strong: a match this long that fails on one byte goes on after it (a changed
-# number or word in a repeated record) unless the hash proposes another.
+# number or word in a repeated record), at length 1, unless the hash proposes another.
 RECOVER_LEN = 16
 
 
