@@ -7,7 +7,8 @@ context: the same stretch(P(1)) again when the state has seen one bit value only
 (the mixer weighs deterministic contexts apart), 0 instead of the map's guess for a
 never-seen context, and for RUN_CONTEXTS the byte last seen after the context and
 how many times in a row (paq8's run model): while the partial byte agrees with that
-byte, P(its next bit) from a map by run length, expected bit and bit position.
+byte, P(its next bit) from a map by run length, expected bit, bit position and
+whether the context's bit history is deterministic.
 Contexts: ctx.hashes, computed once per byte; at the nibble boundary each is
 combined with the first nibble, so a context's byte takes two buckets.
 Learns: each map entry toward the coded bit (rate 1 / (n + 1.5), n capped at
@@ -18,7 +19,7 @@ Methods: predict; request (the next nibble's bucket lines and, at a byte's end, 
 run entries, before the mixers train, so their cache misses overlap the training);
 update (train, then find the next nibble's buckets and the next byte's runs).
 Memory: 2**hash_bits bytes of buckets, 11 KB of maps; strong: + 2**hash_bits / 4
-bytes of run entries (16-bit check, byte, run), 6 KB of run maps.
+bytes of run entries (16-bit check, byte, run), 12 KB of run maps.
 """
 from typing import NamedTuple
 
@@ -31,6 +32,7 @@ from ..primitives.buckets import LINE, bucket_line, find_bucket, nibble_node
 from ..primitives.hashing import combine
 from ..primitives.memory import aligned_zeros, prefetch
 from ..primitives.squash import stretch
+from ..primitives.states import DETERMINISTIC
 from ..primitives.statemap import (new_statemaps, predict_states, predict_states_confident, statemap_p,
                                    statemap_update, update_states)
 
@@ -45,7 +47,7 @@ def INPUTS(settings):
 # -1.4 %, text within 0.07 %, 1.4x the time, the mixer past 32 inputs).
 RUN_CONTEXTS = (O3, O4, O5, O6, O7, WORD)
 RUN_LIMIT = 15          # run lengths above this share one map entry
-RUN_MAP = (RUN_LIMIT + 1) * 2 * 8
+RUN_MAP = (RUN_LIMIT + 1) * 2 * 8 * 2
 RUN_TABLE_SHIFT = 4     # run entries: 4 bytes per 16 bytes of buckets
 
 SELECTORS = ()
@@ -66,7 +68,7 @@ class State(NamedTuple):
     run_bytes: np.ndarray     # int64 [R]: its expected byte (256 + byte), 0: none
     run_counts: np.ndarray    # int64 [R]: its run length
     run_index: np.ndarray     # int64 [R]: its map entry at this bit, -1: no prediction
-    run_maps: np.ndarray      # uint32 [R, RUN_MAP]: (run, expected bit, bit position) -> P(1)
+    run_maps: np.ndarray      # uint32 [R, RUN_MAP]: (run, expected bit, bit position, deterministic) -> P(1)
 
 
 def _run_entries(settings):
@@ -139,7 +141,8 @@ def _predict_runs(m, ctx, first):
         b = m.run_bytes[i]
         if b != 0 and (b >> (8 - k)) == partial:
             bit = (b >> (7 - k)) & 1
-            index = (min(m.run_counts[i], RUN_LIMIT) * 2 + bit) * 8 + k
+            det = DETERMINISTIC[m.table[unsigned(m.slots[m.run_contexts[i]])]]
+            index = ((min(m.run_counts[i], RUN_LIMIT) * 2 + bit) * 8 + k) * 2 + det
             m.run_index[i] = index
             m.inputs[first + i] = stretch(statemap_p(m.run_maps, i, index))
         else:

@@ -57,15 +57,19 @@ def predict_states(table, maps, slots, inputs):
 
 @njit(inline="always")
 def predict_states_confident(table, maps, slots, inputs):
-    """As predict_states, and inputs[n + i] = the same stretch(P(1)) when the state has
-    seen only one bit value, else 0 (n = slots.size): the mixer learns apart how far
-    to trust a context that has always agreed with itself."""
+    """stretch(P(1)) of the state at table[slots[i]], by map row i, into inputs[n + i]
+    when the state has seen only one bit value, else into inputs[i] (n = slots.size;
+    the other gets 0, and both are 0 for a never-seen state): the mixer learns apart
+    how far to trust a context that has always agreed with itself. (Splitting beats
+    inputs[i] always and inputs[n + i] when deterministic, though the mixer could
+    express the same: each weight learns from its own cases only.)"""
     n = slots.size
     for i in range(n):
         state = table[unsigned(slots[i])]
         st = stretch(statemap_p(maps, i, state))
-        inputs[i] = st if state != 0 else 0
-        inputs[n + i] = st * DETERMINISTIC[state]
+        d = DETERMINISTIC[state]
+        inputs[i] = st * (1 - d) if state != 0 else 0
+        inputs[n + i] = st * d
 
 
 @njit(inline="always")
