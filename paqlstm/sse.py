@@ -27,7 +27,7 @@ from .primitives.squash import clamp
 
 APM_CONTEXTS = 65536
 APM_RATE = 6
-EXTRA_RATE = 5
+EXTRA_RATE = 6
 N_EXTRA = 3       # strong: order 2, order 4, match
 # Strong: the weights of order 1, order 3, order 2, order 4 and match in the final
 # mean, out of 16 (measured: the mixer's own P(1) and an order-0 APM only cost).

@@ -17,7 +17,8 @@ final layer's row: c0; strong: two final layers, one by c0 with the last byte's
 class, one by the ORDERS count with the bit position, their P(1) averaged.
 Learns: each layer toward the coded bit (w += lr x err). Layer 1's rate falls as
 bytes are coded: MIXER_LR + decay * LR_HALF / (LR_HALF + bytes), fast while the
-weights are far off, then settling (decay LR_DECAY; strong STRONG_LR_DECAY); the
+weights are far off, then settling (decay LR_DECAY; strong STRONG_MIXER_LR and
+STRONG_LR_DECAY, its many inputs and sets settling lower); the
 final layer's is FINAL_LR (each toward the bit from its own P(1)). Strong: a layer-1 set whose output erred by at most
 STRONG_SKIP (of 4096) is not trained (as paq8px: faster, and slightly smaller).
 Inputs: one bias (BIAS, constant) and the models' inputs, zero-padded to whole
@@ -51,6 +52,7 @@ FINAL_ROWS, STRONG_FINAL_ROWS, STRONG_FINAL2_ROWS = 256, 8 * 256, 8 * 8
 BIAS = 256
 LANES = 8
 MIXER_LR = 3        # learning rates in fixed point, 16384 = 1.0
+STRONG_MIXER_LR = 2
 LR_DECAY = 48
 STRONG_LR_DECAY = 96
 LR_HALF = 4096
@@ -111,13 +113,14 @@ def new_network(inputs, set_rows, active_sets, settings):
     final_weights = np.zeros((STRONG_FINAL_ROWS + STRONG_FINAL2_ROWS if strong else FINAL_ROWS, n_sets), dtype=np.int32)
     final_weights[:, np.flatnonzero(active_sets)] = (1 << 16) // sum(active_sets)
     decay = STRONG_LR_DECAY if strong else LR_DECAY
+    low = STRONG_MIXER_LR if strong else MIXER_LR
     return Network(
         inputs=inputs, selected=np.full(n_sets, -1, dtype=np.int64),
         offsets=np.cumsum((0,) + tuple(set_rows[:-1])).astype(np.int64), rows=np.zeros(n_sets, dtype=np.int64),
         set_out=np.zeros(n_sets, dtype=np.int32),
         weights=np.full((sum(set_rows), inputs.size), 1 << 14, dtype=np.int32),
         final_weights=final_weights,
-        regs=np.array([MIXER_LR + decay, 0, 2048, 0, weight_limit(inputs.size), first_strong, int(strong), decay,
+        regs=np.array([low + decay, 0, 2048, 0, weight_limit(inputs.size), first_strong, int(strong), decay,
                        STRONG_SKIP if strong else -1, 0, 0, 0, 0], dtype=np.int64),
         classes=CLASS_OF.copy())
 
@@ -229,5 +232,6 @@ def update(net, ctx, bit):
     for k in range(first_strong, net.selected.size):
         _train1(net, k, bit)
     if byte_ended(ctx):
-        regs[RATE] = MIXER_LR + (regs[DECAY] * LR_HALF) // (LR_HALF + bytes_coded(ctx))
+        low = STRONG_MIXER_LR if regs[STRONG] else MIXER_LR
+        regs[RATE] = low + (regs[DECAY] * LR_HALF) // (LR_HALF + bytes_coded(ctx))
         regs[WORD_LEN] = regs[WORD_LEN] + 1 if net.classes[unsigned(last_bytes(ctx) & 0xFF)] <= LETTERS else 0
