@@ -48,7 +48,8 @@ def INPUTS(settings):
 RUN_CONTEXTS = (O3, O4, O5, O6, O7, WORD)
 RUN_LIMIT = 15          # run lengths above this share one map entry
 RUN_MAP = (RUN_LIMIT + 1) * 2 * 8 * 2
-RUN_TABLE_SHIFT = 4     # run entries: 4 bytes per 16 bytes of buckets
+RUN_TABLE_SHIFT = 4     # run entries: 4 bytes per 16 bytes of buckets,
+RUN_TABLE_BITS = 28     # up to 256 MB of them (64 MB of runs): level 9's 512 MB would pass 1 GB of RSS
 
 SELECTORS = ()
 STATEMAP_LIMIT = 1023
@@ -73,7 +74,7 @@ class State(NamedTuple):
 
 def _run_entries(settings):
     """A 4-byte run entry per 16 bytes of buckets (one, unused, in the fast profile)."""
-    return 1 << (settings.hash_bits - RUN_TABLE_SHIFT) if settings.strong else 1
+    return 1 << (min(settings.hash_bits, RUN_TABLE_BITS) - RUN_TABLE_SHIFT) if settings.strong else 1
 
 
 def memory(settings):
