@@ -4,6 +4,8 @@ encode_block codes the bytes of a chunk with the predictor and the arithmetic co
 and sums diagnostics as it goes; decode_block is its mirror. Python is touched once
 per chunk, not per bit.
 """
+import math
+
 import numpy as np
 
 from .contexts.registers import last_byte
@@ -15,6 +17,16 @@ from .primitives.coder import decode_bit, decode_init, encode_bit, encode_flush
 
 # Diagnostics (encoder only): bits each 12-bit prediction costs, BIT_COST[bit, p].
 BIT_COST = -np.log2(np.stack([1.0 - np.arange(4096) / 4096.0, np.arange(4096) / 4096.0]).clip(1 / 4096))
+
+
+@njit(inline="always")
+def _final_cost(bit, p):
+    """Bits a 16-bit P(1) (final, classic) costs: from BIT_COST when a 12-bit one says as much (a
+    65536-entry table would keep the block coders out of Numba's cache)."""
+    q = p if bit else 65536 - p
+    if (q & 15) == 0 or q >= 4096:
+        return BIT_COST[1, q >> 4]
+    return 16.0 - math.log2(q)
 # Per LSTM (byte model, mixer): the bits its own P(1) would cost, and that P's sum and sum of squares.
 COST_FINAL, COST_CLASSIC, COST_LSTM, LSTM_P_SUM, LSTM_P_SQUARES, COST_MIXER, MIXER_P_SUM, MIXER_P_SQUARES = range(8)
 N_COSTS = 8
@@ -38,8 +50,8 @@ def encode_block(m, coder, data, out, costs, window_offset, window):
             bit = (byte >> j) & 1
             p = predict_bit(m)
             encode_bit(coder, out, bit, p)
-            final += BIT_COST[bit, p]
-            classic += BIT_COST[bit, m.probs[P_CLASSIC]]
+            final += _final_cost(bit, p)
+            classic += _final_cost(bit, m.probs[P_CLASSIC])
             p_lstm = byte_lstm.output(m.byte_lstm)[0]
             lstm += BIT_COST[bit, p_lstm]
             p_sum += p_lstm

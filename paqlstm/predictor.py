@@ -22,14 +22,15 @@ import numpy as np
 from . import contexts, sse
 from .jit import njit
 from .mixers import blend, lstm_mixer, network
-from .models import byte_lstm, context_maps, direct, match
+from .models import byte_lstm, context_maps, direct, long_match, match
+from .primitives.squash import clamp
 
-MODELS = (direct, context_maps, match, byte_lstm)   # their states: Predictor's fields of the same names
+MODELS = (direct, context_maps, match, long_match, byte_lstm)   # their states: Predictor's fields of the same names
 # Weight sets that are selected at every bit: the network's and those of the models
 # that never sit out, which come first (mixers/network.py says why).
 ALWAYS_SETS = len(network.SELECTORS) + sum(len(m.SELECTORS) for m in MODELS if not getattr(m, "MAY_SIT_OUT", False))
 SMALL_ARRAYS = 1 << 20     # maps, weights, registers: less than this together
-P_CLASSIC = 0   # diagnostics: the classic chain's P(1)
+P_CLASSIC = 0   # diagnostics: the classic chain's P(1), 16-bit
 
 
 class Predictor(NamedTuple):
@@ -37,6 +38,7 @@ class Predictor(NamedTuple):
     direct: tuple
     context_maps: tuple
     match: tuple
+    long_match: tuple
     byte_lstm: tuple
     network: tuple      # mixers.network.Network
     lstm_mixer: tuple   # mixers.lstm_mixer.State
@@ -61,8 +63,9 @@ def max_inputs(settings):
 
 def model_memory(settings):
     """Bytes the predictor's arrays take with these settings."""
-    return (contexts.context_memory(settings.history_bits) + sum(m.memory(settings) for m in MODELS)
-            + lstm_mixer.memory(settings, max_inputs(settings)) + sse.sse_memory() + SMALL_ARRAYS)
+    return (contexts.context_memory(settings) + sum(m.memory(settings) for m in MODELS)
+            + network.memory(settings, max_inputs(settings)) + lstm_mixer.memory(settings, max_inputs(settings))
+            + sse.sse_memory(settings) + SMALL_ARRAYS)
 
 
 def lstm_memory(settings):
@@ -73,7 +76,7 @@ def lstm_memory(settings):
 def new_predictor(settings):
     """A fresh predictor. Inputs of the models that sit out (byte LSTM off) stay outside
     the mixer's vector, so the model without them mixes exactly its own inputs."""
-    ctx = contexts.new_context(settings.history_bits)
+    ctx = contexts.new_context(settings)
     active = [_active(m, settings) for m in MODELS]
     counts = [_inputs(m, settings) for m in MODELS]
     n_inputs = 1 + sum(n for n, on in zip(counts, active) if on)
@@ -92,12 +95,12 @@ def new_predictor(settings):
         set_rows += [rows for _, rows in module.SELECTORS]
         active_sets += [on] * len(module.SELECTORS)
         states.append((module, own, first_set))
-    mixer = network.new_network(inputs, set_rows, active_sets)
+    mixer = network.new_network(inputs, set_rows, active_sets, settings)
     return Predictor(
         ctx=ctx,
         **{_name(module): module.new(settings, ctx, own, mixer.selected[first:first + len(module.SELECTORS)])
            for module, own, first in states},
-        network=mixer, lstm_mixer=lstm_mixer.new(settings, inputs.size), sse=sse.new_sse(),
+        network=mixer, lstm_mixer=lstm_mixer.new(settings, inputs.size), sse=sse.new_sse(settings),
         blend=blend.new_blend(settings.blend_weight),
         probs=np.full(1, 2048, dtype=np.int64))
 
@@ -108,19 +111,23 @@ def _name(module):
 
 @njit(inline="always")
 def predict_bit(m):
-    """P(next bit = 1) as a 12-bit integer, 1..4095."""
+    """P(next bit = 1) as a 16-bit integer, 1..65535 (the fast profile's: a 12-bit one, times 16)."""
     direct.predict(m.direct, m.ctx)
     context_maps.predict(m.context_maps, m.ctx)
     match.predict(m.match, m.ctx)
+    long_match.predict(m.long_match, m.ctx)
     byte_lstm.predict(m.byte_lstm, m.ctx)
     p = network.predict(m.network, m.ctx, ALWAYS_SETS)
-    p = sse.refine(m.sse, m.ctx, p)
-    m.probs[P_CLASSIC] = p
+    p16 = sse.refine(m.sse, m.ctx, p, m.match)
+    m.probs[P_CLASSIC] = p16
+    p = clamp(p16 >> 4, 1, 4095)    # the 12-bit P(1) the blend reads
     lstm_mixer.predict(m.lstm_mixer, m.network.inputs)
     p_lstm, lstm_mixed = lstm_mixer.output(m.lstm_mixer)
     if not lstm_mixed:
         p_lstm, lstm_mixed = byte_lstm.output(m.byte_lstm)
-    return blend.predict(m.blend, m.ctx, p, p_lstm, lstm_mixed)
+    if not lstm_mixed or m.blend.regs[blend.WEIGHT] == 0:   # blend 0: the classic P(1), all 16 bits
+        return p16
+    return blend.predict(m.blend, m.ctx, p, p_lstm, lstm_mixed) << 4
 
 
 @njit(inline="always")
@@ -136,5 +143,6 @@ def update_bit(m, bit):
     network.update(m.network, m.ctx, bit)
     direct.update(m.direct, m.ctx, bit)
     match.update(m.match, m.ctx, bit)
+    long_match.update(m.long_match, m.ctx, bit)
     byte_lstm.update(m.byte_lstm, m.ctx, bit)
     context_maps.update(m.context_maps, m.ctx, bit)    # last: the lines it requested had the longest to come

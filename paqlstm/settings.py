@@ -23,6 +23,9 @@ LEVEL_TABLE_BITS = {
     1: (21, 20), 2: (22, 21), 3: (23, 22), 4: (24, 23), 5: (25, 24),
     6: (26, 24), 7: (27, 25), 8: (28, 25), 9: (28, 26),
 }
+# The strong profile's: its ~2x as many hashed contexts share the buckets, so at level 9
+# 512 MB of buckets pays more than the time it costs (exp/tune: whole dickens in the message).
+STRONG_LEVEL_TABLE_BITS = {**LEVEL_TABLE_BITS, 9: (29, 26)}
 DEFAULT_LEVEL = 9
 MIN_TABLE_BITS = 16           # smallest hashed-bucket or history table a model uses
 BUCKET_BYTES_PER_INPUT_BYTE = 128  # table bytes per input byte; more gains under 0.1 % (alice29, dickens 100 KB)
@@ -138,7 +141,7 @@ SCHEMA = (   # in the order of Settings' fields; level comes first, as it bounds
     Option("profile", str, STRONG, "Model: 'strong', paq8-class, or 'fast', several times faster and a few "
            "per cent larger (--fast)", words=PROFILES),
     Option("hash_bits", int, None, "log2 bytes of the hashed context buckets (the level's, or fewer for a "
-           "short input)", low=MIN_TABLE_BITS, high=lambda level: LEVEL_TABLE_BITS[level][0], command_line=False),
+           "short input)", low=MIN_TABLE_BITS, high=lambda level: STRONG_LEVEL_TABLE_BITS[level][0], command_line=False),
     Option("history_bits", int, None, "log2 bytes of the match model's history (the level's, or fewer for a "
            "short input)", low=MIN_TABLE_BITS, high=lambda level: LEVEL_TABLE_BITS[level][1], command_line=False),
     Option("lstm", str, LSTM_OFF, "Which LSTM: 'model', a byte LSTM feeding the mixer (a bare --lstm); "
@@ -197,6 +200,9 @@ class Settings:
         if self.blend is None:
             kind = OPTIONS["lstm"].check(self.lstm)
             object.__setattr__(self, "blend", MODEL_BLEND if kind == LSTM_MODEL else MIXER_BLEND)
+        if self.hash_bits is None:
+            table = STRONG_LEVEL_TABLE_BITS if self.profile == STRONG else LEVEL_TABLE_BITS
+            object.__setattr__(self, "hash_bits", table[OPTIONS["level"].check(self.level)][0])
         for option in SCHEMA:
             object.__setattr__(self, option.name, option.check(getattr(self, option.name), self.level))
 

@@ -11,7 +11,7 @@ import pytest
 
 from paqlstm.primitives.apm import HIGHEST_INPUT, POINTS, apm_refine, apm_update, new_apm
 from paqlstm.primitives.buckets import BUCKET, LINE, bucket_line, find_bucket, nibble_node
-from paqlstm.models.match import (EXPECTED, LEN, MAX_LEN, MIN_LEN, length_bucket, match_expected_bit,
+from paqlstm.models.match import (EXPECTED, LEN, MAX_LEN, MIN_LEN, N_REGS, length_bucket, match_expected_bit,
                                    match_update_byte)
 from paqlstm.primitives.squash import SQUASH_TABLE, STRETCH_TABLE
 from paqlstm.primitives.statemap import RECIPROCAL, new_statemaps, statemap_p, statemap_update
@@ -29,7 +29,7 @@ class MatchModel:
     """The match model's arrays, laid out as the predictor's (positions: a quarter of the history)."""
 
     def __init__(self):
-        self.regs = np.zeros(5, dtype=np.int64)
+        self.regs = np.zeros(N_REGS, dtype=np.int64)
         self.history = np.zeros(HISTORY_SIZE, dtype=np.uint8)
         self.positions = np.zeros(HISTORY_SIZE // 4, dtype=np.int32)
         self.coded = 0
@@ -313,9 +313,12 @@ def test_state_map_rows_and_entries_are_independent():
 # --- the predictor's wiring ------------------------------------------------------------
 
 def test_every_model_declares_its_footprint_and_phases():
-    from paqlstm.predictor import MODELS
+    from paqlstm.predictor import MODELS, _inputs
+    from paqlstm.settings import Settings
     for module in MODELS:
-        assert isinstance(module.INPUTS, int) and module.INPUTS > 0, module.__name__
+        for profile in ("strong", "fast"):
+            inputs = _inputs(module, Settings(profile=profile))
+            assert isinstance(inputs, int) and inputs > 0, module.__name__
         assert all(isinstance(what, str) and rows > 0 for what, rows in module.SELECTORS), module.__name__
         for name in ("State", "new", "memory", "predict", "update"):
             assert hasattr(module, name), f"{module.__name__} has no {name}"
@@ -331,7 +334,7 @@ def test_models_that_may_sit_out_come_last():
 @pytest.mark.parametrize("lstm", [False, True])
 def test_each_model_gets_its_own_inputs_and_weight_sets(lstm):
     from paqlstm.mixers import network
-    from paqlstm.predictor import MODELS, _active, _name, new_predictor
+    from paqlstm.predictor import MODELS, _active, _inputs, _name, new_predictor
     from paqlstm.settings import Settings
     settings = Settings(level=1, lstm=lstm, lstm_cells=2, lstm_horizon=2)
     predictor = new_predictor(settings)
@@ -344,7 +347,7 @@ def test_each_model_gets_its_own_inputs_and_weight_sets(lstm):
         state = getattr(predictor, _name(module))
         own = state.inputs
         on = _active(module, settings)
-        assert own.size == module.INPUTS
+        assert own.size == _inputs(module, settings)
         assert np.shares_memory(own, inputs) == on      # a model that sits out writes elsewhere
         if on:
             start = (own.__array_interface__["data"][0] - inputs.__array_interface__["data"][0]) // 4
@@ -356,6 +359,7 @@ def test_each_model_gets_its_own_inputs_and_weight_sets(lstm):
             assert start == first_set
         first_set += len(module.SELECTORS)
     assert taken.max() == 1                             # no input written by two models
-    assert first_set == predictor.network.selected.size
-    assert predictor.network.weights.shape[0] == sum(rows for _, rows in network.SELECTORS) + sum(
+    strong = network.STRONG_SELECTORS if settings.strong else ()    # the network's own, after the models'
+    assert first_set + len(strong) == predictor.network.selected.size
+    assert predictor.network.weights.shape[0] == sum(rows for _, rows in network.SELECTORS + strong) + sum(
         rows for module in MODELS for _, rows in module.SELECTORS)

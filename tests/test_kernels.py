@@ -65,7 +65,7 @@ def test_coder_round_trips_any_bits_and_probabilities(seed):
     rng = np.random.default_rng(seed)
     n = 20000
     bits = rng.integers(0, 2, n)
-    probs = rng.integers(1, 4096, n)
+    probs = rng.integers(1, 65536, n)
     out = np.zeros(n, dtype=np.uint8)
     written = _code_bits(bits, probs, out)
     decoded, consumed = _decode_bits(out[:written], probs, n)
@@ -77,7 +77,7 @@ def test_coder_approaches_the_entropy():
     rng = np.random.default_rng(5)
     n = 50000
     bits = (rng.random(n) < 0.9).astype(np.int64)
-    probs = np.full(n, int(0.9 * 4096))
+    probs = np.full(n, int(0.9 * 65536))
     out = np.zeros(n, dtype=np.uint8)
     written = _code_bits(bits, probs, out)
     entropy_bytes = n * -(0.9 * math.log2(0.9) + 0.1 * math.log2(0.1)) / 8
@@ -138,19 +138,24 @@ print(paqlstm.jit.CACHE_DIR)
 def test_mixer_arithmetic_fits_int32():
     """mixer_train multiplies input by error and mixer_dot sums inputs times shifted
     weights, both in int32: the largest values must stay below 2^31 (a faster learning
-    rate, more inputs or a wider weight range would silently wrap)."""
-    from paqlstm.primitives.mixing import DOT_SHIFT, WEIGHT_LIMIT
+    rate, more inputs or a wider weight range would silently wrap). The network's
+    weights are limited by its input count (weight_limit), in either profile."""
+    from paqlstm.primitives.mixing import DOT_SHIFT, WEIGHT_LIMIT, weight_limit
     from paqlstm.primitives.squash import STRETCH_TABLE
     from paqlstm.mixers.blend import BLEND_LR
     from paqlstm.mixers.network import FINAL_LR, LR_DECAY, MIXER_LR
     from paqlstm.models.byte_lstm import LINEAR_SHIFT
     from paqlstm.predictor import max_inputs
     from paqlstm.settings import Settings
-    N_INPUTS = max_inputs(Settings())
     largest_input = max(int(np.abs(STRETCH_TABLE).max()), 2048 >> LINEAR_SHIFT, 256)
     largest_error = 4095 * max(MIXER_LR + LR_DECAY, FINAL_LR, BLEND_LR)
     assert largest_input * largest_error < 2 ** 31
-    assert largest_input * (WEIGHT_LIMIT >> DOT_SHIFT) * N_INPUTS < 2 ** 31
+    for profile in ("strong", "fast"):
+        n_inputs = max_inputs(Settings(profile=profile))
+        assert largest_input * ((weight_limit(n_inputs) >> DOT_SHIFT) + 1) * n_inputs < 2 ** 31
+    assert weight_limit(64) == WEIGHT_LIMIT    # the fast profile's weights are today's
+    for n in (65, 160, 256, 1000):
+        assert largest_input * ((weight_limit(n) >> DOT_SHIFT) + 1) * n < 2 ** 31
 
 
 def test_mixer_int32_matches_int64_arithmetic():
@@ -169,3 +174,23 @@ def test_mixer_int32_matches_int64_arithmetic():
     dot = int(np.clip((x.astype(np.int64) * (expected >> DOT_SHIFT)).sum() >> (16 - DOT_SHIFT), -2047, 2047))
     assert step(x, weights, err) == dot
     assert (weights[0] == expected).all()
+
+
+def test_mixer_many_inputs_match_int64_arithmetic():
+    """At the worst case of 256 inputs (every input and weight at its limit, all one
+    sign: an int32 sum at today's WEIGHT_LIMIT would wrap) the dot product is still
+    the exact sum, clipped, and training keeps the weights at the limit."""
+    from paqlstm.primitives.mixing import mixer_dot, mixer_train, weight_limit
+
+    @njit
+    def step(x, weights, err, limit):
+        mixer_train(x, weights, 0, x.size, err, limit)
+        return mixer_dot(x, weights, 0, x.size)
+
+    n = 256
+    limit = weight_limit(n)
+    for sign in (1, -1):
+        x = np.full(n, 2047, dtype=np.int32)
+        weights = np.full((1, n), sign * limit, dtype=np.int32)
+        assert step(x, weights, sign * 4095 * 51, limit) == sign * 2047
+        assert (weights[0] == sign * limit).all()

@@ -18,13 +18,21 @@ from ..primitives.hashing import MASK32, combine
 # and the two before it (0 between words), where the current and the previous line
 # start, bytes coded so far, and the per-bit ORDERS count.
 (C0, BITS, C4, C8, WORD0, WORD1, WORD2, LINE_START, PREV_LINE_START, POS, ORDERS) = range(11)
-N_REGS = 11
+# The strong profile's text registers, moved only when ctx.indirect is allocated: the
+# four bytes before C8 (C12), the character classes of the last eight bytes (4 bits
+# each, newest lowest), the last punctuation byte and the words since it (low 4 bits),
+# the case shape of the current word, its first letter, and the last six letters
+# (5 bits each) across word gaps.
+(C12, CLASSES, PUNCT, CASE, FIRST, LETTERS) = range(11, 17)
+N_REGS = 17
 
 
 class ByteContext(NamedTuple):
     regs: np.ndarray      # int64 [N_REGS]
     history: np.ndarray   # uint8 ring buffer of the coded bytes; byte i at i & (size - 1)
-    hashes: np.ndarray    # int64 [hashed.N_HASHED]: the hashed contexts of the current byte
+    hashes: np.ndarray    # int64 [contexts]: the hashed contexts of the current byte
+    indirect: np.ndarray  # int64 [65536 + 256]: the two bytes that followed each last pair
+                          # and byte (strong profile; empty in the fast one)
 
 
 def new_registers():
@@ -112,4 +120,68 @@ def advance(ctx, bit):
     if byte == 10:
         regs[PREV_LINE_START] = regs[LINE_START]
         regs[LINE_START] = pos
+    if ctx.indirect.size:
+        _advance_text(ctx, byte)
     return True
+
+
+@njit(inline="always")
+def char_class(byte):
+    """0 other, 1 lower, 2 upper, 3 digit, 4 space, 5 newline, 6 . ! ?, 7 , ; :,
+    8 quotes, 9 brackets, 10 < > / =, 11 - _, 12 bytes >= 128."""
+    if 97 <= byte <= 122:
+        return 1
+    if 65 <= byte <= 90:
+        return 2
+    if 48 <= byte <= 57:
+        return 3
+    if byte == 32 or byte == 9:
+        return 4
+    if byte == 10 or byte == 13:
+        return 5
+    if byte == 46 or byte == 33 or byte == 63:
+        return 6
+    if byte == 44 or byte == 59 or byte == 58:
+        return 7
+    if byte == 34 or byte == 39 or byte == 96:
+        return 8
+    if byte == 40 or byte == 41 or byte == 91 or byte == 93 or byte == 123 or byte == 125:
+        return 9
+    if byte == 60 or byte == 62 or byte == 47 or byte == 61:
+        return 10
+    if byte == 45 or byte == 95:
+        return 11
+    if byte >= 128:
+        return 12
+    return 0
+
+
+@njit(inline="always")
+def _advance_text(ctx, byte):
+    regs, table = ctx.regs, ctx.indirect
+    c4 = regs[C4]
+    # Indirect: the byte now coded followed the pair and the byte before it.
+    pair = (c4 >> 8) & 0xFFFF
+    table[unsigned(pair)] = ((table[unsigned(pair)] << 8) | byte) & 0xFFFF
+    one = 65536 + ((c4 >> 8) & 0xFF)
+    table[unsigned(one)] = ((table[unsigned(one)] << 8) | byte) & 0xFFFF
+    regs[C12] = ((regs[C12] << 8) | (regs[C8] >> 24)) & MASK32
+    cls = char_class(byte)
+    regs[CLASSES] = ((regs[CLASSES] << 4) | cls) & MASK32
+    if cls == 6 or cls == 7 or byte == 10:
+        regs[PUNCT] = byte << 4
+    elif regs[WORD0] == 0 and cls == 4 and (c4 >> 8) & 0xFF != 32:
+        regs[PUNCT] = (regs[PUNCT] & ~0xF) | min((regs[PUNCT] & 0xF) + 1, 15)
+    # CASE: 0 no word, 1 lower, 2 one capital, 3 capitals, 4 Capitalized, 5 mIxed.
+    if cls == 1 or cls == 2:
+        regs[LETTERS] = ((regs[LETTERS] << 5) | (byte & 31)) & 0x3FFFFFFF
+        shape = regs[CASE]
+        if shape == 0:
+            regs[FIRST] = byte | 32
+            regs[CASE] = cls
+        elif shape == 2:
+            regs[CASE] = 3 if cls == 2 else 4
+        elif (shape == 1 and cls == 2) or (shape == 3 and cls == 1) or (shape == 4 and cls == 2):
+            regs[CASE] = 5
+    else:
+        regs[CASE] = 0

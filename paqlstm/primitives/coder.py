@@ -1,6 +1,7 @@
 """Binary arithmetic coder: 32-bit, carry-less (after lpaq1).
 
-Codes one bit at a time with a 12-bit probability P(1). The range [x1, x2] shrinks to
+Codes one bit at a time with a 16-bit probability P(1) (a 12-bit one times 16 codes
+exactly as a 12-bit coder would: the split is the same integer). The range [x1, x2] shrinks to
 the part the bit selects; when the top bytes of x1 and x2 agree they can never change
 again, so that byte is emitted and both ends shift left. No carries, so no buffering.
 
@@ -26,12 +27,12 @@ def new_coder_state():
 @njit(inline="always")
 def _split(x1, x2, p):
     rng = x2 - x1
-    return x1 + (rng >> 12) * p + (((rng & 0xFFF) * p) >> 12)
+    return x1 + (rng >> 16) * p + (((rng & 0xFFFF) * p) >> 16)
 
 
 @njit
 def encode_bit(state, out, bit, p):
-    """Code `bit` with P(1) = p/4096 (1 <= p <= 4095); appends finished bytes to `out`."""
+    """Code `bit` with P(1) = p/65536 (1 <= p <= 65535); appends finished bytes to `out`."""
     x1 = state[X1]
     x2 = state[X2]
     xmid = _split(x1, x2, p)
@@ -76,7 +77,7 @@ def decode_init(state, payload):
 
 @njit
 def decode_bit(state, payload, p):
-    """Return the next bit, decoded with P(1) = p/4096."""
+    """Return the next bit, decoded with P(1) = p/65536."""
     x1 = state[X1]
     x2 = state[X2]
     x = state[X]

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..jit import njit, unsigned
 from .squash import stretch
-from .states import NEXT_STATE, initial_probability_22
+from .states import DETERMINISTIC, NEXT_STATE, initial_probability_22
 
 # 2^16 * 2 / (2n + 3): the learning rate 1/(n + 1.5) as a fixed-point multiplier.
 RECIPROCAL = (np.int64(1 << 17) // (2 * np.arange(1024, dtype=np.int64) + 3)).astype(np.int32)
@@ -53,6 +53,23 @@ def predict_states(table, maps, slots, inputs):
     """inputs[i] = stretch(P(1)) of the state at table[slots[i]], by map row i."""
     for i in range(slots.size):
         inputs[i] = stretch(statemap_p(maps, i, table[unsigned(slots[i])]))
+
+
+@njit(inline="always")
+def predict_states_confident(table, maps, slots, inputs):
+    """stretch(P(1)) of the state at table[slots[i]], by map row i, into inputs[n + i]
+    when the state has seen only one bit value, else into inputs[i] (n = slots.size;
+    the other gets 0, and both are 0 for a never-seen state): the mixer learns apart
+    how far to trust a context that has always agreed with itself. (Splitting beats
+    inputs[i] always and inputs[n + i] when deterministic, though the mixer could
+    express the same: each weight learns from its own cases only.)"""
+    n = slots.size
+    for i in range(n):
+        state = table[unsigned(slots[i])]
+        st = stretch(statemap_p(maps, i, state))
+        d = DETERMINISTIC[state]
+        inputs[i] = st * (1 - d) if state != 0 else 0
+        inputs[n + i] = st * d
 
 
 @njit(inline="always")

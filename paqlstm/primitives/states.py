@@ -68,6 +68,8 @@ def _build():
 NEXT_STATE, STATE_COUNTS, NUM_STATES = _build()
 # Bucket replacement keeps the contexts seen most often.
 STATE_PRIORITY = (STATE_COUNTS[:, 0] + STATE_COUNTS[:, 1]).astype(np.int32)
+# Only one bit value ever seen (and something seen): the context has been deterministic.
+DETERMINISTIC = ((STATE_COUNTS[:, 0] == 0) != (STATE_COUNTS[:, 1] == 0)).astype(np.int32)
 
 
 def initial_probability_22():
