@@ -39,20 +39,20 @@ CASES = {
 
 GOLDEN = {
     3: {
-        "generated": "2f273281423adedd98e8da81a7166ac5b34d00ae748d78b532b308b94c883746",
-        "alice29": "def6a717a99c4152016ed29a256824801f2272e9589d560dc86beaafdced9914",
-        "dickens-100K": "07f76ca72fe0b4adf9cf374abcab6dc38b082fc4ebff3208af04a2a2441b1279",
-        "xml-100K": "2a7272068a289c10f7525acc649178fdcc658428bb15e6259a3d8987b901c50c",
-        "dickens-300K-level3": "a7f58dcc3d9ead9f0db0a8a6019e91348d9f806e5d18a91e3e794ea1b371a5ec",
+        "generated": "5398182065bb44b24c2465bed2d0c417e88e1999e623c3f719643145ab8dc349",
+        "alice29": "e02ccdc1255a4b379d78ff799db692c858784168cb054a74cd2847c0973a54e0",
+        "dickens-100K": "15baeb49b380c4a59ed1d1a70241d9fa3442323d40139399a8babbbf060544cd",
+        "xml-100K": "6e26b22276c0dc337c7599012c24a433067e74011864022d647816e8746f7783",
+        "dickens-300K-level3": "1d9eb3802b4172dfd5d9a9f4729ad75d8fcedc9937a69c9e57047dc73dd19dd2",
         "alice29-fast": "fb968aadfa469c3ea9a854099cbd027c37df169f7500e87a942610d499e9a28a",
         "xml-100K-fast-level4": "fa1b02c90d42e9acb710daf110d176e1802a1001a8a975c66032af866bb7780c",
-        "dickens-24K-lstm": "201c458743402d30025ab3121b9011a00a31ba15d26c5e7a8fb2d0c29c9b4996",
-        "dickens-24K-lstm-blend": "ea28f41682474a539cbd3d509d24e8a88930589929c292661dd7c713d72cb943",
-        "dickens-24K-lstm-learned": "9a92797f2a55094167e63af2e5c7d8796219f11f13878966f9cb9a63ccbeed5a",
-        "xml-24K-lstm-small": "535d45df48c104c4ac3f6077e204acda09cea1cbbd073384f1dfa67423e37a53",
-        "dickens-24K-mixer": "72d4cedf7f670871ceeb2a953e06ecb1b024ef985ce698b63259c364f841fd41",
-        "dickens-24K-mixer-learned": "ada36bf566430270bbf75f7be87726861aa5c62ff38236e695fc06e4f09cc3d6",
-        "xml-24K-both-small": "333955c863dd8dfd6dcbd506b3936fc65c8db37971da9bdd80b55b9c29e3a8cf",
+        "dickens-24K-lstm": "2754962ba5055733f73cf2f7c1472198c18c5a293f68b9c2c7f86481874832a8",
+        "dickens-24K-lstm-blend": "ccf45a4b70da89e554134661c183f356d650123940b0497021c9b82798887d3a",
+        "dickens-24K-lstm-learned": "1e1d420b63e523e08205868d146c1df18ec59e02698c93b37843682121e8666d",
+        "xml-24K-lstm-small": "a08221d24fe04a79394e1423fb046a9594ad8a0c23455f0d1689b799b6d6b2f6",
+        "dickens-24K-mixer": "ec309eb6cb0bee8c57f2f2d6ecf9b1d4c02bd54217a7680bbeeb51acf6cfc436",
+        "dickens-24K-mixer-learned": "c48a83169c70d41abd012eed674c345690106911eb17c9480faf7c2cf44e44dc",
+        "xml-24K-both-small": "8146969129b937c8527e0ffbe5c79ba12cc30e7349a6aefae78829c3272d1178",
     },
 }
 
