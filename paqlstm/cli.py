@@ -21,7 +21,7 @@ from .click_options import schema_option
 from .engine import CHUNK_SIZE
 from .errors import PaqlstmError
 from .files import naming, replacing, write_whole
-from .settings import DEFAULT_LEVEL, FAST, LEVEL_TABLE_BITS, LSTM_KINDS, LSTM_MODEL, LSTM_OFF, OPTIONS, SCHEMA, level_memory
+from .settings import DEFAULT_LEVEL, FAST, PROFILE_SPEEDS, LEVEL_TABLE_BITS, LSTM_KINDS, LSTM_MODEL, LSTM_OFF, OPTIONS, SCHEMA, level_memory
 
 SUFFIX = ".pql"
 PROGRESS_MIN_SIZE = 1 << 20   # smaller inputs finish before a bar would be worth seeing
@@ -135,10 +135,11 @@ def _file_options(command):
 
 
 def _levels_epilog():
-    rows = [f"  -{level}  {level_memory(level) / 2**20:6.0f} MiB" + ("  (default)" if level == DEFAULT_LEVEL else "")
-            for level in sorted(LEVEL_TABLE_BITS)]
+    rows = [f"  -{level}  {level_memory(level) / 2**20:6.0f} MiB {level_memory(level, FAST) / 2**20:6.0f} MiB"
+            + ("  (default)" if level == DEFAULT_LEVEL else "") for level in sorted(LEVEL_TABLE_BITS)]
     # \b keeps click from re-wrapping the table.
-    return "\b\nModel memory per level (decompression needs the same):\n" + "\n".join(rows)
+    return ("\b\nModel memory per level (decompression needs the same):\n          strong   --fast\n"
+            + "\n".join(rows) + "\n\n\b\n" + PROFILE_SPEEDS)
 
 
 _FILES_HELP = """

@@ -43,11 +43,17 @@ MODEL_BLEND, MIXER_BLEND = 0.0, 0.2
 # or the fast lpaq/zpaq-class model of format 2, several times faster.
 STRONG, FAST = "strong", "fast"
 PROFILES = (STRONG, FAST)
+# Measured: `python scripts/bench.py ../shared/data/dickens --codecs paqlstm,paqlstm-fast,zpaq`
+# (level 9, one core of the project's 2-core machine; docs/TUNING.md).
+PROFILE_SPEEDS = ("Speed on dickens (10 MB of English), level 9, one core, compress / decompress:\n"
+                  "  strong  198 / 204 KB/s  2,010,215 B\n"
+                  "  --fast  606 / 610 KB/s  2,085,622 B\n"
+                  "  (zpaq -m5 in the same run: 388 / 393 KB/s, 2,090,314 B)")
 
 
-def level_memory(level):
+def level_memory(level, profile=STRONG):
     """Bytes of model memory a level uses (an upper bound; pages untouched stay free)."""
-    return Settings(level=level).memory()
+    return Settings(level=level, profile=profile).memory()
 
 
 def _shown(value):

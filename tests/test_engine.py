@@ -5,7 +5,7 @@ import pytest
 from paqlstm.container import read_settings, settings_bytes
 from paqlstm.engine import Decoder, Encoder
 from paqlstm.errors import PaqlstmError
-from paqlstm.settings import LEVEL_TABLE_BITS, MIN_TABLE_BITS, Settings, level_memory
+from paqlstm.settings import LEVEL_TABLE_BITS, MIN_TABLE_BITS, STRONG_LEVEL_TABLE_BITS, Settings, level_memory
 
 
 def _round_trip(data, level=1, chunk=1 << 16):
@@ -56,7 +56,7 @@ def test_levels_and_settings_validation():
 
 def test_tables_sized_to_a_short_input_and_capped_by_the_level():
     level9 = Settings(level=9)
-    assert (level9.hash_bits, level9.history_bits) == LEVEL_TABLE_BITS[9]
+    assert (level9.hash_bits, level9.history_bits) == STRONG_LEVEL_TABLE_BITS[9]
     tiny = level9.sized_for(100)
     assert (tiny.hash_bits, tiny.history_bits) == (MIN_TABLE_BITS, MIN_TABLE_BITS)
     assert level9.sized_for(1000).hash_bits == 17

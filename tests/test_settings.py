@@ -11,7 +11,7 @@ from paqlstm.container import frames, read_settings, settings_bytes, varint
 from paqlstm.errors import PaqlstmError
 from paqlstm.ladder import command, plan
 from paqlstm.settings import (LEARNED_BLEND, LEVEL_TABLE_BITS, LSTM_OPTIONS, MIXER_BLEND, MODEL_BLEND, OPTIONS, SCHEMA,
-                              WITH_MIXER, WITH_MODEL, Settings)
+                              STRONG_LEVEL_TABLE_BITS, WITH_MIXER, WITH_MODEL, Settings)
 
 COMPRESS = cli.commands["compress"]
 NUMERIC = [option for option in SCHEMA if option.command_line and option.kind in (int, float)]
@@ -105,7 +105,11 @@ def test_the_blend_takes_learn_everywhere():
 
 def test_table_sizes_are_bounded_by_the_level():
     for level, (hash_bits, history_bits) in LEVEL_TABLE_BITS.items():
-        assert (Settings(level=level).hash_bits, Settings(level=level).history_bits) == (hash_bits, history_bits)
+        fast = Settings(level=level, profile="fast")
+        assert (fast.hash_bits, fast.history_bits) == (hash_bits, history_bits)
+        strong = Settings(level=level)
+        assert (strong.hash_bits, strong.history_bits) == STRONG_LEVEL_TABLE_BITS[level]
+        assert strong.hash_bits == hash_bits + (level == 9)   # twice the buckets at level 9 only
     with pytest.raises(PaqlstmError, match="invalid hash_bits 22: expected 16-21 at level 1"):
         Settings(level=1, hash_bits=22)
     with pytest.raises(PaqlstmError, match="invalid history_bits 15"):
