@@ -134,7 +134,6 @@ def _coarse(length):
     return (length >= 12) + (length >= 16) + (length >= 32)
 
 
-
 @njit(inline="always")
 def request(m, ctx):
     if nibble_ended(ctx):
