@@ -179,14 +179,12 @@ def lstm_expected_byte(lstm, c0):
 
 
 @njit(inline="always")
-def _forward(lstm, byte):
-    """One step with input `byte` at window position POS: activations, softmax, mass tree."""
-    wx, wu, bg, wo_t, bo = lstm.wx, lstm.wu, lstm.bg, lstm.wo_t, lstm.bo
-    acts, work, tree = lstm.acts, lstm.work, lstm.tree
+def _gates(lstm, byte, s):
+    """The cells of every layer at window step s, from the input byte and the hidden states."""
+    wx, wu, bg = lstm.wx, lstm.wu, lstm.bg
+    acts, work = lstm.acts, lstm.work
     layers, h = acts.shape[1], acts.shape[3]
     g = 3 * h
-    s = lstm.regs[POS]
-    lstm.seq[s, 0] = byte
     for l in range(layers):
         for k in range(g):
             work[W_Z, k] = bg[PARAM, l, k] + wx[PARAM, l, byte, k]
@@ -200,6 +198,13 @@ def _forward(lstm, byte):
                 for k in range(g):
                     work[W_Z, k] += x * wu[PARAM, l, h + j, k]
         cell_forward(work[W_Z], acts[s, l, ACT_C], acts[s + 1, l])
+
+
+@njit(inline="always")
+def _softmax(lstm, s):
+    """The next byte's distribution from every layer's hidden state at step s: probs[s] and the mass tree."""
+    wo_t, bo, acts, tree = lstm.wo_t, lstm.bo, lstm.acts, lstm.tree
+    layers, h = acts.shape[1], acts.shape[3]
     for k in range(256):
         tree[256 + k] = bo[PARAM, k]
     for l in range(layers):
@@ -215,71 +220,95 @@ def _forward(lstm, byte):
     total = tree[1]
     for k in range(256):
         lstm.probs[s, k] = tree[256 + k] / total
+
+
+@njit(inline="always")
+def _forward(lstm, byte):
+    """One step with input `byte` at window position POS: activations, softmax, mass tree."""
+    s = lstm.regs[POS]
+    lstm.seq[s, 0] = byte
+    _gates(lstm, byte, s)
+    _softmax(lstm, s)
     lstm.regs[STEPS] += 1
 
 
 # ---------------------------------------------------------------- learning
 
 @njit(inline="always")
-def _backward(lstm):
-    """Sum over the window the gradients of -ln p(actual byte) into the GRAD slots."""
-    wx, wu, bg, wo, bo = lstm.wx, lstm.wu, lstm.bg, lstm.wo, lstm.bo
-    acts, work, seq, probs = lstm.acts, lstm.work, lstm.seq, lstm.probs
+def _softmax_backward(lstm, s):
+    """Step s's output layer: its gradient, and the error into every layer's hidden state (W_DHID)."""
+    wo, bo, acts, work, probs = lstm.wo, lstm.bo, lstm.acts, lstm.work, lstm.probs
+    layers, h = acts.shape[1], acts.shape[3]
+    n_out = layers * h
+    target = lstm.seq[s, 1]
+    # Softmax + cross entropy: d loss / d logit = p - [k is the actual byte]. Bytes
+    # the model all but rules out are left out of the output layer's gradient.
+    probs[s, target] -= ONE
+    for q in range(n_out):
+        work[W_DHID, q] = ZERO
+    for k in range(256):
+        d = probs[s, k]
+        bo[GRAD, k] += d
+        if abs(d) < SPARSE_P:
+            continue
+        for l in range(layers):
+            for j in range(h):
+                wo[GRAD, k, l * h + j] += d * acts[s + 1, l, ACT_H, j]
+        for q in range(n_out):
+            work[W_DHID, q] += d * wo[PARAM, k, q]
+    probs[s, target] += ONE
+
+
+@njit(inline="always")
+def _cells_backward(lstm, s):
+    """Step s's cells, top layer down: their gradient from W_DHID and the carries, and the carries
+    one step back."""
+    wx, wu, bg, acts, work = lstm.wx, lstm.wu, lstm.bg, lstm.acts, lstm.work
     layers, h = acts.shape[1], acts.shape[3]
     g = 3 * h
-    n_out = layers * h
-    clip = lstm.fregs[CLIP]
+    byte = lstm.seq[s, 0]
     dh_row = W_FIRST_CARRY
     dc_row = W_FIRST_CARRY + layers
-    for r in range(W_FIRST_CARRY, W_FIRST_CARRY + 2 * layers):
+    for l in range(layers - 1, -1, -1):
+        cell_backward(acts[s + 1, l], acts[s, l, ACT_C], work[W_DHID, l * h:(l + 1) * h], work[dh_row + l],
+                      work[dc_row + l], work[W_DZ], lstm.fregs[CLIP])
+        for k in range(g):
+            d = work[W_DZ, k]
+            bg[GRAD, l, k] += d
+            wx[GRAD, l, byte, k] += d
         for j in range(h):
-            work[r, j] = ZERO
-    for s in range(probs.shape[0] - 1, -1, -1):
-        byte, target = seq[s, 0], seq[s, 1]
-        # Softmax + cross entropy: d loss / d logit = p - [k is the actual byte]. Bytes
-        # the model all but rules out are left out of the output layer's gradient.
-        probs[s, target] -= ONE
-        for q in range(n_out):
-            work[W_DHID, q] = ZERO
-        for k in range(256):
-            d = probs[s, k]
-            bo[GRAD, k] += d
-            if abs(d) < SPARSE_P:
-                continue
-            for l in range(layers):
-                for j in range(h):
-                    wo[GRAD, k, l * h + j] += d * acts[s + 1, l, ACT_H, j]
-            for q in range(n_out):
-                work[W_DHID, q] += d * wo[PARAM, k, q]
-        probs[s, target] += ONE
-        for l in range(layers - 1, -1, -1):
-            cell_backward(acts[s + 1, l], acts[s, l, ACT_C], work[W_DHID, l * h:(l + 1) * h], work[dh_row + l],
-                          work[dc_row + l], work[W_DZ], clip)
+            x = acts[s, l, ACT_H, j]
             for k in range(g):
-                d = work[W_DZ, k]
-                bg[GRAD, l, k] += d
-                wx[GRAD, l, byte, k] += d
+                wu[GRAD, l, j, k] += x * work[W_DZ, k]
+        if l > 0:
             for j in range(h):
-                x = acts[s, l, ACT_H, j]
+                x = acts[s + 1, l - 1, ACT_H, j]
                 for k in range(g):
-                    wu[GRAD, l, j, k] += x * work[W_DZ, k]
-            if l > 0:
-                for j in range(h):
-                    x = acts[s + 1, l - 1, ACT_H, j]
-                    for k in range(g):
-                        wu[GRAD, l, h + j, k] += x * work[W_DZ, k]
-            width = 2 * h if l > 0 else h
+                    wu[GRAD, l, h + j, k] += x * work[W_DZ, k]
+        width = 2 * h if l > 0 else h
+        for j in range(width):
+            work[W_DU, j] = ZERO
+        for k in range(g):
+            d = work[W_DZ, k]
             for j in range(width):
-                work[W_DU, j] = ZERO
-            for k in range(g):
-                d = work[W_DZ, k]
-                for j in range(width):
-                    work[W_DU, j] += d * lstm.wu_t[l, k, j]
+                work[W_DU, j] += d * lstm.wu_t[l, k, j]
+        for j in range(h):
+            work[dh_row + l, j] = work[W_DU, j]
+        if l > 0:
             for j in range(h):
-                work[dh_row + l, j] = work[W_DU, j]
-            if l > 0:
-                for j in range(h):
-                    work[W_DHID, (l - 1) * h + j] += work[W_DU, h + j]
+                work[W_DHID, (l - 1) * h + j] += work[W_DU, h + j]
+
+
+@njit(inline="always")
+def _backward(lstm):
+    """Sum over the window the gradients of -ln p(actual byte) into the GRAD slots."""
+    work = lstm.work
+    for r in range(W_FIRST_CARRY, work.shape[0]):
+        for j in range(work.shape[1]):
+            work[r, j] = ZERO
+    for s in range(lstm.probs.shape[0] - 1, -1, -1):
+        _softmax_backward(lstm, s)
+        _cells_backward(lstm, s)
 
 
 @njit(inline="always")

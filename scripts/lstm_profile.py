@@ -1,0 +1,78 @@
+"""Where the byte LSTM's time goes: its forward gates, softmax, backward passes and optimizer.
+
+The LSTM first learns from the first `--train` bytes of the input (so the sparse parts of the
+backward pass skip what a trained model skips), then runs over the next `--bytes` bytes five
+times, each run doing one more part of a training step; the differences are each part's cost,
+in microseconds per byte. Its weights stay fixed while timed (the optimizer's run is last).
+
+    python scripts/lstm_profile.py ../shared/data/dickens --cells 32
+"""
+import argparse
+import pathlib
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))   # this checkout's paqlstm
+
+from paqlstm.jit import njit  # noqa: E402
+from paqlstm.models import byte_lstm as bl  # noqa: E402
+
+PARTS = ("forward: gates", "forward: softmax", "backward: softmax", "backward: cells", "optimizer")
+
+
+@njit
+def _run(lstm, data, parts):
+    """The training loop of lstm_byte_update, doing only the first `parts` of PARTS."""
+    horizon = lstm.probs.shape[0]
+    for i in range(data.size - 1):
+        s = i % horizon
+        lstm.seq[s, 0] = data[i]
+        lstm.seq[s, 1] = data[i + 1]
+        bl._gates(lstm, data[i], s)
+        if parts >= 2:
+            bl._softmax(lstm, s)
+        if s == horizon - 1 and parts >= 3:
+            for t in range(horizon - 1, -1, -1):
+                bl._softmax_backward(lstm, t)
+                if parts >= 4:
+                    bl._cells_backward(lstm, t)
+            if parts >= 5:
+                bl._optimize(lstm)
+    return 0
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("file")
+    parser.add_argument("--cells", type=int, default=bl.DEFAULT_CELLS)
+    parser.add_argument("--layers", type=int, default=bl.DEFAULT_LAYERS)
+    parser.add_argument("--horizon", type=int, default=bl.DEFAULT_HORIZON)
+    parser.add_argument("--train", type=int, default=200_000)
+    parser.add_argument("--bytes", type=int, default=200_000)
+    args = parser.parse_args()
+    data = np.fromfile(args.file, dtype=np.uint8)[:args.train + args.bytes].astype(np.int64)
+    lstm = bl.new_lstm(args.cells, args.horizon, bl.DEFAULT_LR, bl.DEFAULT_CLIP, layers=args.layers)
+    out = np.empty(8 * args.train, dtype=np.int64)
+    bl.lstm_predict_bytes(lstm, data[:args.train].astype(np.uint8), out)
+    sample = data[args.train:]
+    _run(lstm._replace(), sample[:100], 1)     # compiled before the clock starts
+    times = []
+    for parts in range(1, len(PARTS) + 1):
+        # The optimizer changes the weights, so each run starts from a copy of the trained model.
+        copy = type(lstm)(*(a.copy() for a in lstm))
+        start = time.perf_counter()
+        _run(copy, sample, parts)
+        times.append((time.perf_counter() - start) / sample.size * 1e6)
+    print(f"byte LSTM, {args.layers} x {args.cells} cells, horizon {args.horizon}, after {args.train:,} bytes of "
+          f"{pathlib.Path(args.file).name}: microseconds per byte")
+    previous = 0.0
+    for name, total in zip(PARTS, times):
+        print(f"  {name:18s} {total - previous:7.2f}  {(total - previous) / times[-1]:6.1%}")
+        previous = total
+    print(f"  {'total':18s} {times[-1]:7.2f}")
+
+
+if __name__ == "__main__":
+    main()
