@@ -24,37 +24,50 @@ class Compressor(ArchiveCompressor):
     `size_hint` (the input's length, if known) is given, the model's tables are sized
     to it: a short input then starts faster and needs less memory to decompress. Any
     amount of data may still be written. `chunk_size` is the raw bytes per chunk (not
-    stored: any decoder reads any chunk size). `stats()` returns the diagnostics:
+    stored: any decoder reads any chunk size). `threads` (default: 2 where the machine has
+    them) is how many threads code: the byte LSTM's delayed training takes a second one; the
+    archive is the same with any number. `stats()` returns the diagnostics:
     coding cost per window of the final, classic and each LSTM's predictions, and each
     LSTM's prediction spread, weight norms and step counts.
     """
 
-    def __init__(self, level=DEFAULT_LEVEL, *, size_hint=None, chunk_size=CHUNK_SIZE, **options):
+    def __init__(self, level=DEFAULT_LEVEL, *, size_hint=None, chunk_size=CHUNK_SIZE, threads=None, **options):
         unknown = sorted(set(options) - set(OPTIONS))
         if unknown:
             raise TypeError(f"unknown option {unknown[0]!r}: expected one of {', '.join(OPTIONS)}")
         settings = Settings(level=level, **options)
-        super().__init__(settings if size_hint is None else settings.sized_for(size_hint), chunk_size)
+        super().__init__(settings if size_hint is None else settings.sized_for(size_hint), chunk_size,
+                         check_threads(threads))
 
 
 class Decompressor(ArchiveDecompressor):
     """Incremental decompressor of one archive, like lzma.LZMADecompressor.
 
     `decompress(data, max_length=-1)`, `eof`, `needs_input`, and `unused_data`
-    (the bytes that followed the archive).
+    (the bytes that followed the archive). `threads` as Compressor's.
     """
 
+    def __init__(self, *, threads=None):
+        super().__init__(check_threads(threads))
 
-def compress(data, level=DEFAULT_LEVEL, **options):
+
+def compress(data, level=DEFAULT_LEVEL, *, threads=None, **options):
     """Compress a bytes-like object into one archive."""
     data = memoryview(data)
-    compressor = Compressor(level, size_hint=data.nbytes, **options)
+    compressor = Compressor(level, size_hint=data.nbytes, threads=threads, **options)
     return compressor.compress(data) + compressor.flush()
 
 
-def decompress(data):
+def decompress(data, *, threads=None):
     """Decompress a bytes-like object holding one or more archives back to back."""
-    return ArchiveReader(io.BytesIO(data)).readall()
+    return ArchiveReader(io.BytesIO(data), check_threads(threads)).readall()
+
+
+def check_threads(threads):
+    """threads as given (None: the default), if a whole number of at least 1; else ValueError."""
+    if threads is not None and (not isinstance(threads, int) or isinstance(threads, bool) or threads < 1):
+        raise ValueError(f"threads must be a whole number of at least 1, not {threads!r}")
+    return threads
 
 
 _READ_MODES = ("r", "rb")
@@ -69,7 +82,7 @@ class PaqlstmFile(io.BufferedIOBase):
     a new archive (readers decode back-to-back archives as one stream). Not seekable.
     """
 
-    def __init__(self, filename, mode="rb", *, level=None, **options):
+    def __init__(self, filename, mode="rb", *, level=None, threads=None, **options):
         self._file = None
         self._close_file = False
         self._reader = None
@@ -78,7 +91,7 @@ class PaqlstmFile(io.BufferedIOBase):
             if level is not None or options:
                 raise ValueError("compression settings are not used when reading")
         elif mode in _WRITE_MODES:
-            self._compressor = Compressor(DEFAULT_LEVEL if level is None else level, **options)
+            self._compressor = Compressor(DEFAULT_LEVEL if level is None else level, threads=threads, **options)
             self._written = 0
         else:
             raise ValueError(f"invalid mode: {mode!r}")
@@ -90,7 +103,7 @@ class PaqlstmFile(io.BufferedIOBase):
         else:
             raise TypeError("filename must be a str, bytes, PathLike or file object")
         if self._compressor is None:
-            self._reader = io.BufferedReader(ArchiveReader(self._file))
+            self._reader = io.BufferedReader(ArchiveReader(self._file, check_threads(threads)))
 
     @property
     def closed(self):
@@ -173,19 +186,20 @@ class PaqlstmFile(io.BufferedIOBase):
 
 
 def open(filename, mode="rb", *, level=None, encoding=None, errors=None,
-         newline=None, **options):
+         newline=None, threads=None, **options):
     """Open an archive in binary ("rb", "wb", "xb", "ab") or text ("rt", "wt", "xt", "at") mode.
 
     Binary modes return a PaqlstmFile; text modes wrap it in io.TextIOWrapper with
     the given encoding, errors and newline (which binary modes do not take).
-    `level` (default DEFAULT_LEVEL) and other options are for writing only.
+    `level` (default DEFAULT_LEVEL) and other options are for writing only; `threads` as
+    Compressor's.
     """
     if "t" in mode:
         if "b" in mode:
             raise ValueError(f"invalid mode: {mode!r}")
     elif (encoding, errors, newline) != (None, None, None):
         raise ValueError("encoding, errors and newline are for text mode only")
-    binary = PaqlstmFile(filename, mode.replace("t", ""), level=level, **options)
+    binary = PaqlstmFile(filename, mode.replace("t", ""), level=level, threads=threads, **options)
     if "t" in mode:
         return io.TextIOWrapper(binary, io.text_encoding(encoding), errors, newline)
     return binary

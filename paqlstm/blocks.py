@@ -2,7 +2,8 @@
 
 encode_block codes the bytes of a chunk with the predictor and the arithmetic coder,
 and sums diagnostics as it goes; decode_block is its mirror. Python is touched once
-per chunk, not per bit.
+per chunk, not per bit, and once per window of the byte LSTM when its updates are
+delayed: a block then stops where the window is full, for engine.LstmTrainer.
 """
 import math
 
@@ -13,7 +14,7 @@ from .jit import njit
 from .mixers import lstm_mixer
 from .models import byte_lstm
 from .predictor import P_CLASSIC, predict_bit, update_bit
-from .primitives.coder import decode_bit, decode_init, encode_bit, encode_flush
+from .primitives.coder import POS, decode_bit, encode_bit
 
 # Diagnostics (encoder only): bits each 12-bit prediction costs, BIT_COST[bit, p].
 BIT_COST = -np.log2(np.stack([1.0 - np.arange(4096) / 4096.0, np.arange(4096) / 4096.0]).clip(1 / 4096))
@@ -35,14 +36,15 @@ N_COSTS = 8
 # Without NRT: the block loop allocates nothing, and reference counting of the model's
 # arrays on every access cost about an eighth of the time.
 @njit(_nrt=False)
-def encode_block(m, coder, data, out, costs, window_offset, window):
-    """Code every byte of `data` into `out`, carrying the model; returns bytes written.
+def encode_block(m, coder, data, start, out, costs, window_offset, window):
+    """Code the bytes of `data` from `start` on into `out`, carrying the model, until the end or
+    until the byte LSTM waits for its window's delayed update; returns where it stopped.
 
     Diagnostics: byte i of `data` falls in row (window_offset + i) // window of `costs`,
     which gains the bits it cost (COST_FINAL, COST_CLASSIC, COST_LSTM, COST_MIXER) and
     the sum and sum of squares of each LSTM's P(1).
     """
-    for i in range(data.size):
+    for i in range(start, data.size):
         byte = data[i]
         # Summed per byte in registers, then added to the row once.
         final = classic = lstm = p_sum = p_squares = mixer = q_sum = q_squares = 0.0
@@ -70,22 +72,25 @@ def encode_block(m, coder, data, out, costs, window_offset, window):
         costs[row, COST_MIXER] += mixer
         costs[row, MIXER_P_SUM] += q_sum
         costs[row, MIXER_P_SQUARES] += q_squares
-    encode_flush(coder, out)
-    return coder[3]
+        if byte_lstm.waiting(m.byte_lstm):
+            return i + 1
+    return data.size
 
 
 @njit(_nrt=False)
-def decode_block(m, coder, payload, out):
-    """Decode out.size bytes from `payload`; returns how many payload bytes were read.
+def decode_block(m, coder, payload, out, start):
+    """Decode the bytes of `out` from `start` on from `payload` (its coder begun with
+    decode_init), until the end or until the byte LSTM waits for its window's delayed
+    update; returns where it stopped.
 
-    A count other than payload.size means the chunk is corrupt (work stops as soon as
-    the decoder runs past the payload, so a forged chunk length cannot cost much)."""
-    decode_init(coder, payload)
-    for i in range(out.size):
+    Work stops as soon as the decoder runs past the payload (coder[POS] > payload.size:
+    it needs bytes the encoder never wrote, so the chunk is corrupt), so a forged chunk
+    length cannot cost much."""
+    for i in range(start, out.size):
         for _ in range(8):
             bit = decode_bit(coder, payload, predict_bit(m))
             update_bit(m, bit)
         out[i] = last_byte(m.ctx)
-        if coder[3] > payload.size:
-            break  # needs bytes the encoder never wrote: corrupt, so stop early
-    return coder[3]
+        if coder[POS] > payload.size or byte_lstm.waiting(m.byte_lstm):
+            return i + 1
+    return out.size

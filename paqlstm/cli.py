@@ -117,6 +117,12 @@ def main(argv=None):
     cli.main(argv, prog_name="paqlstm")
 
 
+THREADS_OPTION = click.option(
+    "-T", "--threads", type=click.IntRange(min=1), default=None, metavar="N",
+    help="Threads to code with (default: 2 where there are; more are not used): the byte LSTM's delayed "
+         "training (--lstm-update delayed) takes the second. The output is the same with any N.")
+
+
 def _file_options(command):
     """The gzip-style options shared by compress and decompress."""
     options = [
@@ -128,6 +134,7 @@ def _file_options(command):
         click.option("-o", "--output", metavar="PATH", help="Write to PATH ('-' = standard output); one input only."),
         click.option("-q", "--quiet", is_flag=True, help="No progress bar."),
         click.option("-v", "--verbose", is_flag=True, help="Report sizes, bits per character and speed."),
+        THREADS_OPTION,
     ]
     for option in reversed(options):
         command = option(command)
@@ -188,9 +195,10 @@ def decompress(files, **options):
 @click.argument("archives", nargs=-1, required=True)
 @click.option("-v", "--verbose", is_flag=True, help="Report each archive that is fine.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
-def test(archives, verbose, quiet):
+@THREADS_OPTION
+def test(archives, verbose, quiet, threads):
     """Check that ARCHIVES decode correctly, writing nothing."""
-    return _run("test", archives, verbose=verbose, quiet=quiet)
+    return _run("test", archives, verbose=verbose, quiet=quiet, threads=threads)
 
 
 from .ladder.command import ladder  # noqa: E402  (paqlstm ladder: the LSTM decision ladder, issue 4)
@@ -198,13 +206,13 @@ cli.add_command(ladder)
 
 
 def _run(mode, files, model=None, stats_path=None, keep=False, force=False, to_stdout=False, output=None,
-         quiet=False, verbose=False):
+         quiet=False, verbose=False, threads=None):
     if output is not None and (to_stdout or len(files) > 1):
         raise click.UsageError("-o/--output takes exactly one input file and no -c")
     failed = False
     for name in files or ("-",):
         try:
-            _process(mode, name, model, stats_path, keep, force, to_stdout, output, quiet, verbose)
+            _process(mode, name, model, stats_path, keep, force, to_stdout, output, quiet, verbose, threads)
         except BrokenPipeError:
             raise  # reader of our stdout went away: click exits quietly
         except (click.ClickException, PaqlstmError, OSError, MemoryError) as exc:
@@ -213,7 +221,7 @@ def _run(mode, files, model=None, stats_path=None, keep=False, force=False, to_s
     return 1 if failed else 0
 
 
-def _process(mode, name, model, stats_path, keep, force, to_stdout, output, quiet, verbose):
+def _process(mode, name, model, stats_path, keep, force, to_stdout, output, quiet, verbose, threads):
     from_stdin = name == "-"
     if mode == "test":
         target = None
@@ -250,7 +258,7 @@ def _process(mode, name, model, stats_path, keep, force, to_stdout, output, quie
                                            desc=_display(name), file=sys.stderr, leave=False))
         started = time.perf_counter()
         reader, writer = _Meter(source, bar), _Meter(sink, name="<stdout>" if target == "-" else target)
-        stats = _transfer(mode, reader, writer, model, size, stats_path is not None)
+        stats = _transfer(mode, reader, writer, model, size, threads, stats_path is not None)
         _check_interrupt()
         if target == "-":
             writer.flush()
@@ -266,15 +274,15 @@ def _process(mode, name, model, stats_path, keep, force, to_stdout, output, quie
         click.echo(_summary(name, target, raw, packed, seconds), err=True)
 
 
-def _transfer(mode, reader, writer, model, size, want_stats=False):
+def _transfer(mode, reader, writer, model, size, threads, want_stats=False):
     """Compress or decompress reader into writer; returns the compressor's stats if wanted."""
     if mode == "compress":
-        compressor = api.Compressor(size_hint=size, **model)
+        compressor = api.Compressor(size_hint=size, threads=threads, **model)
         for block in iter(lambda: reader.read(CHUNK_SIZE), b""):
             writer.write(compressor.compress(block))
         writer.write(compressor.flush())
         return compressor.stats() if want_stats else None
-    with api.open(reader, "rb") as archive:
+    with api.open(reader, "rb", threads=threads) as archive:
         shutil.copyfileobj(archive, writer, CHUNK_SIZE)
     return None
 

@@ -153,12 +153,12 @@ class ArchiveCompressor:
     """Turns data fed in pieces into one archive of chunks of chunk_size raw bytes; like
     lzma.LZMACompressor."""
 
-    def __init__(self, settings, chunk_size=CHUNK_SIZE):
+    def __init__(self, settings, chunk_size=CHUNK_SIZE, threads=None):
         if not 1 <= chunk_size <= MAX_CHUNK_SIZE:
             raise ValueError(f"chunk_size {chunk_size} outside 1-{MAX_CHUNK_SIZE}")
         self.settings = settings
         self._header = _header(settings)  # emitted with the first output
-        self._encoder = Encoder(settings)
+        self._encoder = Encoder(settings, threads)
         self._chunk_size = chunk_size
         self._pending = bytearray()   # raw bytes waiting for a full chunk
         self._length = 0
@@ -224,8 +224,9 @@ class ArchiveDecompressor:
     trailer has been verified and all output returned.
     """
 
-    def __init__(self):
+    def __init__(self, threads=None):
         self.settings = None          # known once the header has been read
+        self._threads = threads
         self.unused_data = b""        # bytes after the end of the archive
         self.needs_input = True
         self._state = _HEADER
@@ -288,7 +289,7 @@ class ArchiveDecompressor:
         if zlib.crc32(buf[:end]) & 0xFFFF != _CHECK.unpack_from(buf, end)[0]:
             raise PaqlstmError("corrupt archive: header checksum mismatch")
         self.settings = read_settings(buf[start:end])
-        self._decoder = Decoder(self.settings)
+        self._decoder = Decoder(self.settings, self._threads)
         del buf[:end + _CHECK.size]
         self._state = _CHUNKS
         return True
@@ -340,9 +341,10 @@ class ArchiveReader(io.RawIOBase):
     after an archive that do not start another one.
     """
 
-    def __init__(self, fileobj):
+    def __init__(self, fileobj, threads=None):
         self._file = fileobj
-        self._decompressor = ArchiveDecompressor()
+        self._threads = threads
+        self._decompressor = ArchiveDecompressor(threads)
         self._started = False        # read any input yet?
         self._position = 0           # decoded bytes returned so far
 
@@ -372,7 +374,7 @@ class ArchiveReader(io.RawIOBase):
                     return b""
                 if not _could_be_archive(data):
                     raise PaqlstmError("trailing garbage after archive")
-                self._decompressor = ArchiveDecompressor()
+                self._decompressor = ArchiveDecompressor(self._threads)
             elif self._decompressor.needs_input:
                 data = self._file.read(READ_SIZE)
                 if not data:

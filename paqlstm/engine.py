@@ -6,7 +6,9 @@ arithmetic-coder stream, flushed at its end: the decoder can then be handed exac
 one chunk's bytes, check it consumed them all, and never read past them.
 """
 import math
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -16,7 +18,7 @@ from .blocks import (COST_CLASSIC, COST_FINAL, COST_LSTM, COST_MIXER, LSTM_P_SQU
 from .mixers import lstm_mixer as mixer_kernel
 from .models import byte_lstm as lstm_kernel
 from .predictor import max_inputs, new_predictor
-from .primitives.coder import new_coder_state
+from .primitives.coder import POS, decode_init, encode_flush, new_coder_state
 
 CHUNK_SIZE = 1 << 20          # raw bytes per chunk a compressor writes, unless told otherwise
 MAX_CHUNK_SIZE = 1 << 24      # largest raw chunk a decoder accepts
@@ -26,6 +28,67 @@ STATS_WINDOW = 1 << 16        # input bytes per window of the diagnostics
 def max_payload_size(raw_length):
     """Most bytes a chunk of raw_length bytes can code to: 12 bits per bit at worst, plus the flush."""
     return raw_length * 3 // 2 + 64
+
+
+def default_threads():
+    """Threads a coder uses unless told: two (the byte LSTM's delayed training takes the second)
+    when the machine has them."""
+    return min(2, os.cpu_count() or 1)
+
+
+class LstmTrainer:
+    """The byte LSTM's delayed updates (lstm_update 'delayed'): each time a block stops at a full
+    window, the update of the window before is applied and this one is handed over to be
+    trained, on a second thread while the next window is coded, or with one thread right
+    before its update is due. The arithmetic is the same either way (byte_lstm.lstm_train
+    reads only what the coding of the next window leaves alone), so the archive is too."""
+
+    def __init__(self, net, threads):
+        self.net = net
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="paqlstm-lstm") if threads > 1 else None
+        self.training = None
+
+    def window_end(self):
+        if self.pool is None:
+            lstm_kernel.lstm_catch_up(self.net)
+            return
+        if self.training is not None:
+            self.training.result()
+        lstm_kernel.lstm_window_end(self.net)
+        self.training = self.pool.submit(lstm_kernel.lstm_train, self.net)
+
+    def close(self):
+        if self.pool is not None:
+            self.pool.shutdown()
+            self.pool = None
+
+
+def _trainer(model, settings, threads):
+    """An LstmTrainer when the byte LSTM's updates are delayed, else None."""
+    delayed = settings.byte_model and settings.lstm_update == lstm_kernel.UPDATES_AT[lstm_kernel.UPDATE_DELAYED]
+    return LstmTrainer(model.byte_lstm.net, default_threads() if threads is None else threads) if delayed else None
+
+
+def decode_payload(model, trainer, payload, out):
+    """Decode out.size bytes from `payload` (a read-only uint8 array) into `out`; returns how many
+    payload bytes the decoder read: a count other than payload.size means a corrupt chunk."""
+    coder = new_coder_state()
+    decode_init(coder, payload)
+    done = 0
+    while True:
+        done = decode_block(model, coder, payload, out, done)
+        if coder[POS] > payload.size:
+            break
+        if _waiting(model):
+            trainer.window_end()
+        if done == out.size:
+            break
+    return coder[POS]
+
+
+def _waiting(model):
+    """The byte LSTM's window is full and waits for the LstmTrainer (never with updates 'now')."""
+    return model.byte_lstm.net.regs[lstm_kernel.PENDING] != 0
 
 
 def _read_only(buffer):
@@ -46,9 +109,10 @@ class Encoder:
     and each LSTM's predictions per window of STATS_WINDOW input bytes.
     """
 
-    def __init__(self, settings):
+    def __init__(self, settings, threads=None):
         self.settings = settings
         self.model = new_predictor(settings)
+        self.trainer = _trainer(self.model, settings, threads)
         self.position = 0
         self.costs = np.zeros((0, N_COSTS))   # one row per window begun
         self.norms_start = self._norms()
@@ -58,7 +122,14 @@ class Encoder:
         out = np.empty(max_payload_size(raw.size), dtype=np.uint8)
         offset = self.position % STATS_WINDOW
         costs = np.zeros(((offset + raw.size + STATS_WINDOW - 1) // STATS_WINDOW, N_COSTS))
-        written = encode_block(self.model, new_coder_state(), raw, out, costs, offset, STATS_WINDOW)
+        coder = new_coder_state()
+        done = 0
+        while done < raw.size:
+            done = encode_block(self.model, coder, raw, done, out, costs, offset, STATS_WINDOW)
+            if _waiting(self.model):
+                self.trainer.window_end()
+        encode_flush(coder, out)
+        written = coder[POS]
         if offset and costs.size:   # the chunk began inside the last window begun
             self.costs[-1] += costs[0]
             costs = costs[1:]
@@ -109,7 +180,8 @@ class Encoder:
         """Time of one byte LSTM step (predict and train), from a timed run of a fresh LSTM of these
         settings over 4 KB: the per-bit loop interleaves everything, so it cannot be clocked there."""
         s = self.settings
-        lstm = lstm_kernel.new_lstm(s.lstm_cells, s.lstm_horizon, s.lstm_lr, s.lstm_clip, layers=s.lstm_layers)
+        lstm = lstm_kernel.new_lstm(s.lstm_cells, s.lstm_horizon, s.lstm_lr, s.lstm_clip, layers=s.lstm_layers,
+                                    output=s.lstm_output, update=s.lstm_update)
         sample = np.frombuffer(b"the LSTM's time per byte does not depend on the data. " * 80, dtype=np.uint8)
         out = np.empty(8 * sample.size, dtype=np.int64)
         lstm_kernel.lstm_predict_bytes(lstm, sample[:64], out)   # compiled before the clock starts
@@ -135,16 +207,17 @@ def _timed(work):
 class Decoder:
     """Decompresses the chunks of one stream, in order."""
 
-    def __init__(self, settings):
+    def __init__(self, settings, threads=None):
         self.settings = settings
         self.model = new_predictor(settings)
+        self.trainer = _trainer(self.model, settings, threads)
 
     def decode_chunk(self, payload, raw_length):
         if not 0 <= raw_length <= MAX_CHUNK_SIZE:
             raise PaqlstmError("corrupt archive: impossible chunk length")
         compressed = _read_only(payload)
         out = np.empty(raw_length, dtype=np.uint8)
-        consumed = decode_block(self.model, new_coder_state(), compressed, out)
+        consumed = decode_payload(self.model, self.trainer, compressed, out)
         if consumed != compressed.size:
             raise PaqlstmError("corrupt archive: compressed data does not match its length")
         return out.tobytes()

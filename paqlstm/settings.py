@@ -174,6 +174,13 @@ SCHEMA = (   # in the order of Settings' fields; level comes first, as it bounds
     Option("blend", float, None, f"The LSTM's weight in the final probability: the mixer's when it is on (default "
            f"{MIXER_BLEND}), else the byte model's (default {MODEL_BLEND}: it only feeds the mixer); "
            f"'{LEARNED_BLEND}': a learned weight", low=0, high=1, words=(LEARNED_BLEND,), stored_for=WITH_LSTM),
+    Option("lstm_output", str, lstm_kernel.OUTPUTS[lstm_kernel.SOFTMAX], "Byte LSTM: output layer: 'softmax' over "
+           "the 256 byte values, or 'tree', a logistic unit per node of the byte's binary tree (8 a byte)",
+           words=lstm_kernel.OUTPUTS, stored_for=WITH_MODEL),
+    Option("lstm_update", str, lstm_kernel.UPDATES_AT[lstm_kernel.UPDATE_NOW], "Byte LSTM: when a window's "
+           "training update is applied: 'now', at its end, or 'delayed', at the end of the next window, so that "
+           "a second thread computes it while coding goes on (the archive is the same with any --threads)",
+           words=lstm_kernel.UPDATES_AT, stored_for=WITH_MODEL),
 )
 OPTIONS = {option.name: option for option in SCHEMA}
 # The LSTMs' parameters: `paqlstm compress --lstm` takes them, and the ladder sweeps them.

@@ -19,7 +19,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))   # this
 from paqlstm.jit import njit  # noqa: E402
 from paqlstm.models import byte_lstm as bl  # noqa: E402
 
-PARTS = ("forward: gates", "forward: softmax", "backward: softmax", "backward: cells", "optimizer")
+PARTS = ("forward: gates", "forward: output", "backward: output", "backward: cells", "optimizer")
 
 
 @njit
@@ -32,10 +32,17 @@ def _run(lstm, data, parts):
         lstm.seq[s, 1] = data[i + 1]
         bl._gates(lstm, data[i], s)
         if parts >= 2:
-            bl._softmax(lstm, s)
+            if lstm.regs[bl.OUTPUT] == bl.SOFTMAX:
+                bl._softmax(lstm, s)
+            else:   # the bit tree's nodes are evaluated bit by bit, on the actual byte's path
+                lstm.regs[bl.POS] = s
+                c0 = 1
+                for j in range(7, -1, -1):
+                    bl.lstm_bit_p(lstm, c0)
+                    c0 = 2 * c0 + ((data[i + 1] >> j) & 1)
         if s == horizon - 1 and parts >= 3:
             for t in range(horizon - 1, -1, -1):
-                bl._softmax_backward(lstm, t)
+                bl._output_backward(lstm, t)
                 if parts >= 4:
                     bl._cells_backward(lstm, t)
             if parts >= 5:
@@ -49,11 +56,12 @@ def main():
     parser.add_argument("--cells", type=int, default=bl.DEFAULT_CELLS)
     parser.add_argument("--layers", type=int, default=bl.DEFAULT_LAYERS)
     parser.add_argument("--horizon", type=int, default=bl.DEFAULT_HORIZON)
+    parser.add_argument("--output", choices=bl.OUTPUTS, default=bl.OUTPUTS[bl.SOFTMAX])
     parser.add_argument("--train", type=int, default=200_000)
     parser.add_argument("--bytes", type=int, default=200_000)
     args = parser.parse_args()
     data = np.fromfile(args.file, dtype=np.uint8)[:args.train + args.bytes].astype(np.int64)
-    lstm = bl.new_lstm(args.cells, args.horizon, bl.DEFAULT_LR, bl.DEFAULT_CLIP, layers=args.layers)
+    lstm = bl.new_lstm(args.cells, args.horizon, bl.DEFAULT_LR, bl.DEFAULT_CLIP, layers=args.layers, output=args.output)
     out = np.empty(8 * args.train, dtype=np.int64)
     bl.lstm_predict_bytes(lstm, data[:args.train].astype(np.uint8), out)
     sample = data[args.train:]
@@ -65,7 +73,7 @@ def main():
         start = time.perf_counter()
         _run(copy, sample, parts)
         times.append((time.perf_counter() - start) / sample.size * 1e6)
-    print(f"byte LSTM, {args.layers} x {args.cells} cells, horizon {args.horizon}, after {args.train:,} bytes of "
+    print(f"byte LSTM, {args.layers} x {args.cells} cells, horizon {args.horizon}, {args.output}, after {args.train:,} bytes of "
           f"{pathlib.Path(args.file).name}: microseconds per byte")
     previous = 0.0
     for name, total in zip(PARTS, times):

@@ -19,13 +19,11 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 import paqlstm
 from paqlstm import engine
-from paqlstm.blocks import decode_block
 from paqlstm.container import ArchiveCompressor, ArchiveDecompressor, frames, varint
 from paqlstm.contexts.registers import POS as BYTES_CODED
-from paqlstm.engine import MAX_CHUNK_SIZE
+from paqlstm.engine import MAX_CHUNK_SIZE, decode_payload
 from paqlstm.errors import PaqlstmError
 from paqlstm.predictor import new_predictor
-from paqlstm.primitives.coder import new_coder_state
 from paqlstm.settings import Settings
 
 _SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "fuzz_archives.py"
@@ -99,15 +97,15 @@ def decode_work():
     """A list of (payload size, bytes consumed, bytes decoded) of each chunk decoded inside:
     work, which unlike seconds does not vary with the machine's load."""
     work = []
-    decode = engine.decode_block
+    decode = engine.decode_payload
 
-    def counting(m, coder, payload, out):
+    def counting(m, trainer, payload, out):
         before = m.ctx.regs[BYTES_CODED]
-        consumed = decode(m, coder, payload, out)
+        consumed = decode(m, trainer, payload, out)
         work.append((payload.size, int(consumed), int(m.ctx.regs[BYTES_CODED] - before)))
         return consumed
 
-    with mock.patch.object(engine, "decode_block", counting):
+    with mock.patch.object(engine, "decode_payload", counting):
         yield work
 
 
@@ -196,7 +194,7 @@ def test_decoder_never_reads_past_its_input(corpus):
             memory[:keep] = payload[:keep]
             memory.flags.writeable = False  # read-only, as Decoder passes it: no second compilation
             out = np.zeros(raw_length, dtype=np.uint8)
-            consumed = decode_block(new_predictor(decompressor.settings), new_coder_state(), memory[:keep], out)
+            consumed = decode_payload(new_predictor(decompressor.settings), None, memory[:keep], out)
             results.add((consumed, out.tobytes()))
         assert len(results) == 1
         assert next(iter(results))[0] > keep  # ran out: reported as corrupt, not a read past the end

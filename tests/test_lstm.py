@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from paqlstm.jit import njit
-from paqlstm.models.byte_lstm import (GRAD, PARAM, POS, SPARSE_P, STEPS, UPDATES, _backward, _forward,
-                                      _transpose, lstm_bit_p, lstm_byte_update, lstm_expected_byte, lstm_memory,
-                                      lstm_predict_bytes, lstm_weight_norm, new_lstm)
+from paqlstm.models.byte_lstm import (GRAD, OUTPUTS, PARAM, POS, SPARSE_P, STEPS, UPDATES, UPDATES_AT, _backward,
+                                      _forward, _transpose, lstm_bit_p, lstm_byte_update, lstm_expected_byte,
+                                      lstm_memory, lstm_predict_bytes, lstm_weight_norm, new_lstm)
 from paqlstm.primitives.float32 import exp32, sigmoid32, tanh32
 
 TESTS = Path(__file__).resolve().parent
@@ -56,7 +56,7 @@ def test_tanh32_and_sigmoid32_absolute_error_below_5e_7():
 
 # ---------------------------------------------------------------- gradient check
 
-def _reference_loss(w, xs, ys, cells, layers):
+def _reference_loss(w, xs, ys, cells, layers, output):
     """Nats spent on ys by the same network in float64 NumPy with exact exp/tanh."""
     wx, wu, bg, wo, bo = w
     h = np.zeros((layers, cells))
@@ -72,17 +72,25 @@ def _reference_loss(w, xs, ys, cells, layers):
             o = 1 / (1 + np.exp(-z[2 * cells:]))
             c[l] = f * c[l] + (1 - f) * g
             h[l] = o * np.tanh(c[l])
+        if output == "tree":    # the logistic units of the nodes on y's path
+            node = 1
+            for d in range(8):
+                bit = (y >> (7 - d)) & 1
+                p1 = 1 / (1 + np.exp(-(bo[node] + wo[node] @ h.reshape(-1))))
+                loss -= np.log(p1 if bit else 1 - p1)
+                node = 2 * node + bit
+            continue
         logits = bo + wo @ h.reshape(-1)
         top = logits.max()
         loss += top + np.log(np.sum(np.exp(logits - top))) - logits[y]
     return loss
 
 
-@pytest.mark.parametrize("layers", [1, 2])
-def test_backward_matches_finite_differences(layers):
+@pytest.mark.parametrize("layers, output", [(1, "softmax"), (2, "softmax"), (2, "tree")])
+def test_backward_matches_finite_differences(layers, output):
     cells, horizon = 3, 6
     data = [101, 32, 116, 104, 101, 32]
-    lstm = new_lstm(cells, horizon, 0.001, 1e9, seed=7, layers=layers)
+    lstm = new_lstm(cells, horizon, 0.001, 1e9, seed=7, layers=layers, output=output)
     # Larger weights than at init make every path through the network matter.
     rng = np.random.default_rng(1)
     for a in (lstm.wx, lstm.wu, lstm.bg, lstm.wo, lstm.bo):
@@ -90,12 +98,17 @@ def test_backward_matches_finite_differences(layers):
     lstm.wu[PARAM, 0, cells:] = 0
     _transpose(lstm)
     _forward(lstm, 0)  # the first prediction again, from the edited weights
-    for byte in data[:-1]:
-        lstm_byte_update(lstm, byte)
+    out = np.zeros(8 * horizon, dtype=np.int64)
+    lstm_predict_bytes(lstm, np.array(data[:-1], dtype=np.uint8), out)   # the tree's nodes are computed per bit
     assert lstm.regs[POS] == horizon - 1 and lstm.regs[UPDATES] == 0
-    lstm.seq[horizon - 1, 1] = data[-1]
-    assert lstm.probs.min() >= SPARSE_P  # so the output layer's gradient is complete here
-    _backward(lstm)
+    c0 = 1
+    for j in range(7, -1, -1):
+        lstm_bit_p(lstm, c0)
+        c0 = 2 * c0 + ((data[-1] >> j) & 1)
+    lstm.live.seq[horizon - 1, 1] = data[-1]
+    if output == "softmax":
+        assert lstm.live.probs.min() >= SPARSE_P  # so the output layer's gradient is complete here
+    _backward(lstm, lstm.live)
 
     xs, ys = [0] + data[:-1], data
     w = [a[PARAM].astype(np.float64) for a in (lstm.wx, lstm.wu, lstm.bg, lstm.wo, lstm.bo)]
@@ -110,9 +123,9 @@ def test_backward_matches_finite_differences(layers):
         for i in idx:
             saved = w_i[i]
             w_i[i] = saved + eps
-            up = _reference_loss(w, xs, ys, cells, layers)
+            up = _reference_loss(w, xs, ys, cells, layers, output)
             w_i[i] = saved - eps
-            down = _reference_loss(w, xs, ys, cells, layers)
+            down = _reference_loss(w, xs, ys, cells, layers, output)
             w_i[i] = saved
             numeric = (up - down) / (2 * eps)
             assert abs(g_i[i] - numeric) < 1e-4 + 1e-3 * abs(numeric), (i, g_i[i], numeric)
@@ -143,8 +156,8 @@ def test_probabilities_in_range_and_softmax_sums_to_one(shared_data):
     probs = np.zeros(8 * data.size, dtype=np.int64)
     lstm_predict_bytes(lstm, data, probs)
     assert probs.min() >= 1 and probs.max() <= 4095 and len(set(probs)) > 500
-    assert np.allclose(lstm.probs.astype(np.float64).sum(axis=1), 1.0, atol=1e-5)
-    assert np.all(lstm.probs > 0)
+    assert np.allclose(lstm.live.probs.astype(np.float64).sum(axis=1), 1.0, atol=1e-5)
+    assert np.all(lstm.live.probs > 0)
     leaves = lstm.tree[256:].astype(np.float64)
     assert abs(lstm.tree[1] / leaves.sum() - 1) < 1e-5
     for c0 in range(1, 256):
@@ -177,23 +190,48 @@ def test_same_seed_same_predictions_other_seed_not():
     assert lstm_weight_norm(la) != lstm_weight_norm(new_lstm(8, 7, 0.005, 5.0, seed=3, layers=2))
 
 
-def test_memory_is_the_size_of_the_arrays():
+def _nbytes(arrays):
+    return sum(_nbytes(a) if isinstance(a, tuple) else a.nbytes for a in arrays)
+
+
+@pytest.mark.parametrize("update", UPDATES_AT)
+def test_memory_is_the_size_of_the_arrays(update):
     for cells, horizon, layers in ((32, 20, 1), (48, 100, 2)):
-        lstm = new_lstm(cells, horizon, 0.001, 5.0, layers=layers)
-        assert lstm_memory(cells, horizon, layers) == sum(a.nbytes for a in lstm)
+        lstm = new_lstm(cells, horizon, 0.001, 5.0, layers=layers, update=update)
+        assert lstm_memory(cells, horizon, layers, update) == _nbytes(lstm)
+
+
+@pytest.mark.parametrize("output", OUTPUTS)
+def test_delayed_updates_learn_as_well_one_window_later(output):
+    """Delayed updates change nothing in the first window, then differ, and learn too."""
+    data = np.frombuffer(b"the quick brown fox jumps over the lazy dog; " * 40, dtype=np.uint8)
+    runs = {}
+    for update in UPDATES_AT:
+        lstm = new_lstm(16, 10, 0.01, 5.0, output=output, update=update)
+        probs = np.zeros(8 * data.size, dtype=np.int64)
+        lstm_predict_bytes(lstm, data, probs)
+        runs[update] = probs, lstm
+    (now, now_lstm), (delayed, delayed_lstm) = runs["now"], runs["delayed"]
+    assert np.array_equal(now[:8 * 10], delayed[:8 * 10]) and not np.array_equal(now, delayed)
+    assert now_lstm.regs[UPDATES] == data.size // 10 and delayed_lstm.regs[UPDATES] == data.size // 10 - 1
+    first, last = _costs(data[:45], delayed[:8 * 45]).mean(), _costs(data[-450:], delayed[-8 * 450:]).mean()
+    assert first > 6 and last < 2, (first, last)
 
 
 # ---------------------------------------------------------------- determinism across CPUs
 
 def lstm_hash(path):
-    """SHA-256 of every probability and the final weights for 4 KB of `path` (two layers)."""
+    """SHA-256 of every probability and the final weights for 4 KB of `path` (two layers), with the
+    softmax updated now and with the bit tree updated late."""
     data = np.frombuffer(Path(path).read_bytes()[:4000], dtype=np.uint8)
-    lstm = new_lstm(16, 10, 0.004, 5.0, seed=1, layers=2)
-    probs = np.zeros(8 * data.size, dtype=np.int64)
-    lstm_predict_bytes(lstm, data, probs)
-    digest = hashlib.sha256(probs.tobytes())
-    for a in (lstm.wx, lstm.wu, lstm.bg, lstm.wo, lstm.bo):
-        digest.update(a.tobytes())
+    digest = hashlib.sha256()
+    for output, update in zip(OUTPUTS, UPDATES_AT):
+        lstm = new_lstm(16, 10, 0.004, 5.0, seed=1, layers=2, output=output, update=update)
+        probs = np.zeros(8 * data.size, dtype=np.int64)
+        lstm_predict_bytes(lstm, data, probs)
+        digest.update(probs.tobytes())
+        for a in (lstm.wx, lstm.wu, lstm.bg, lstm.wo, lstm.bo):
+            digest.update(a.tobytes())
     return digest.hexdigest()
 
 

@@ -43,7 +43,7 @@ import numpy as np
 
 from ..contexts.registers import bits_known, byte_ended, bytes_coded, c0, last_byte
 from ..jit import njit
-from ..primitives.float32 import HALF, ONE, exp32
+from ..primitives.float32 import HALF, ONE, exp32, sigmoid32
 from ..primitives.lstm_cell import ACT_C, ACT_H, N_ACTS, cell_backward, cell_forward
 from ..primitives.squash import clamp, stretch
 from ..primitives.training import (BETA2, EPS, GRAD, MOMENT, ONE_MINUS_BETA2, PARAM, adam, power, splitmix64,
@@ -66,8 +66,17 @@ ZERO = F32(0.0)
 W_Z, W_DHID, W_DZ, W_DU = range(4)
 W_FIRST_CARRY = 4
 # Integer registers.
-POS, STEPS, UPDATES = range(3)
-N_REGS = 3
+POS, STEPS, UPDATES, OUTPUT, DELAYED, PENDING, HANDED_OVER = range(7)
+N_REGS = 7
+# Output layers (the OUTPUT register): a softmax over the 256 byte values, or a bit tree: one
+# logistic unit per node of the byte's binary tree, 8 on the path of a byte instead of 256.
+SOFTMAX, BIT_TREE = range(2)
+OUTPUTS = ("softmax", "tree")
+# When a window's update is applied (the DELAYED register): at its end, or at the end of the
+# next window, so that another core can compute it while the next window is coded
+# (lstm_train / lstm_window_end). The delayed update reads the weights of the window after.
+UPDATE_NOW, UPDATE_DELAYED = range(2)
+UPDATES_AT = ("now", "delayed")
 # Float32 registers: settings and the optimizer's running beta2 power.
 LR, CLIP, B2_POW = range(3)
 N_FREGS = 3
@@ -80,20 +89,31 @@ P_SCALE = F32(4096.0)
 SPARSE_P = F32(1e-4)         # output-layer gradient skips bytes with p below this
 
 
+class Window(NamedTuple):
+    """A window of steps: what backpropagation through them reads, and its scratch."""
+    acts: np.ndarray    # float32 [horizon + 1, layers, N_ACTS, cells]: step s at s + 1; 0 = carried in
+    probs: np.ndarray   # float32 [horizon, 256]: softmax of each step
+    node_p: np.ndarray  # float32 [horizon, 8]: bit tree: P(1) of each node on the path of each step's byte
+    seq: np.ndarray     # int64 [horizon, 2]: input byte and actual next byte of each step
+    work: np.ndarray    # float32 scratch [4 + 2 layers, width]
+
+
 class Lstm(NamedTuple):
     wx: np.ndarray      # float32 [3, layers, 256, 3 cells]: byte embedding (forget, cell, output gates)
     wu: np.ndarray      # float32 [3, layers, 2 cells, 3 cells]: own hidden (rows < cells), layer below
     bg: np.ndarray      # float32 [3, layers, 3 cells]: gate biases
-    wo: np.ndarray      # float32 [3, 256, layers * cells]: hidden -> byte logits, a row per byte
+    wo: np.ndarray      # float32 [3, 256, layers * cells]: hidden -> logits, a row per byte (softmax) or
+                        #   per tree node, the partial byte c0 (bit tree)
     bo: np.ndarray      # float32 [3, 256]: logit biases
     wu_t: np.ndarray    # float32 [layers, 3 cells, 2 cells]: wu[PARAM] transposed, for backward
     wo_t: np.ndarray    # float32 [layers * cells, 256]: wo[PARAM] transposed, for forward
-    acts: np.ndarray    # float32 [horizon + 1, layers, N_ACTS, cells]: step s at s + 1; 0 = carried in
-    probs: np.ndarray   # float32 [horizon, 256]: softmax of each step of the window
-    seq: np.ndarray     # int64 [horizon, 2]: input byte and actual next byte of each step
+    live: tuple         # Window being coded
+    trained: tuple      # Window whose update is delayed (a 1-step stand-in when updates are not)
     tree: np.ndarray    # float32 [512]: unnormalised masses, node n = bytes with prefix n; leaves 256 + byte
-    work: np.ndarray    # float32 scratch [4 + 2 layers, width]
-    regs: np.ndarray    # int64 [N_REGS]: POS (step in window), STEPS (forward), UPDATES (optimizer steps)
+    regs: np.ndarray    # int64 [N_REGS]: POS (step in window), STEPS (forward), UPDATES (optimizer steps),
+                        #   OUTPUT (SOFTMAX or BIT_TREE), DELAYED (UPDATE_NOW or UPDATE_DELAYED), PENDING
+                        #   (the live window is full, waiting for lstm_window_end), HANDED_OVER (`trained`
+                        #   holds a window)
     fregs: np.ndarray   # float32 [N_FREGS]: LR, CLIP, B2_POW
     stats: np.ndarray   # float64 [N_STATS]: bits spent on actual bytes (ideal), bytes counted
     last_update: np.ndarray  # int64 [256]: optimizer step that last updated each embedding row
@@ -101,7 +121,15 @@ class Lstm(NamedTuple):
 
 # ---------------------------------------------------------------- construction
 
-def new_lstm(cells, horizon, lr, clip, seed=0, layers=DEFAULT_LAYERS):
+def _new_window(steps, layers, cells):
+    return Window(acts=np.zeros((steps + 1, layers, N_ACTS, cells), dtype=np.float32),
+                  probs=np.zeros((steps, 256), dtype=np.float32), node_p=np.zeros((steps, 8), dtype=np.float32),
+                  seq=np.zeros((steps, 2), dtype=np.int64),
+                  work=np.zeros((W_FIRST_CARRY + 2 * layers, max(256, 3 * cells, layers * cells)), dtype=np.float32))
+
+
+def new_lstm(cells, horizon, lr, clip, seed=0, layers=DEFAULT_LAYERS, output=OUTPUTS[SOFTMAX],
+             update=UPDATES_AT[UPDATE_NOW]):
     """A fresh model, its first prediction (after an imaginary byte 0) ready for lstm_bit_p."""
     h, g = cells, 3 * cells
     sizes = (layers * 256 * g, layers * 2 * h * g, layers * h * 256)
@@ -127,12 +155,10 @@ def new_lstm(cells, horizon, lr, clip, seed=0, layers=DEFAULT_LAYERS):
         wx=wx, wu=wu, bg=bg, wo=wo, bo=np.zeros((3, 256), dtype=np.float32),
         wu_t=np.zeros((layers, g, 2 * h), dtype=np.float32),
         wo_t=np.zeros((layers * h, 256), dtype=np.float32),
-        acts=np.zeros((horizon + 1, layers, N_ACTS, h), dtype=np.float32),
-        probs=np.zeros((horizon, 256), dtype=np.float32),
-        seq=np.zeros((horizon, 2), dtype=np.int64),
+        live=_new_window(horizon, layers, h),
+        trained=_new_window(horizon if update == UPDATES_AT[UPDATE_DELAYED] else 1, layers, h),
         tree=np.zeros(512, dtype=np.float32),
-        work=np.zeros((W_FIRST_CARRY + 2 * layers, max(256, g, 2 * h, layers * h)), dtype=np.float32),
-        regs=np.zeros(N_REGS, dtype=np.int64),
+        regs=np.array([0, 0, 0, OUTPUTS.index(output), UPDATES_AT.index(update), 0, 0], dtype=np.int64),
         fregs=fregs,
         stats=np.zeros(N_STATS, dtype=np.float64),
         last_update=np.zeros(256, dtype=np.int64),
@@ -142,13 +168,20 @@ def new_lstm(cells, horizon, lr, clip, seed=0, layers=DEFAULT_LAYERS):
     return lstm
 
 
-def lstm_memory(cells, horizon, layers=DEFAULT_LAYERS):
-    """Bytes the arrays of new_lstm(cells, horizon, layers=layers) take."""
+def _window_memory(steps, layers, cells):
+    floats = ((steps + 1) * layers * N_ACTS * cells + steps * (256 + 8)
+              + (W_FIRST_CARRY + 2 * layers) * max(256, 3 * cells, layers * cells))
+    return 4 * floats + 8 * 2 * steps
+
+
+def lstm_memory(cells, horizon, layers=DEFAULT_LAYERS, update=UPDATES_AT[UPDATE_NOW]):
+    """Bytes the arrays of new_lstm(cells, horizon, layers=layers, update=update) take."""
     h, g = cells, 3 * cells
     params = layers * (256 * g + 2 * h * g + g) + layers * h * 256 + 256
-    floats = (3 * params + layers * g * 2 * h + 256 * layers * h + (horizon + 1) * layers * N_ACTS * h
-              + horizon * 256 + 512 + (W_FIRST_CARRY + 2 * layers) * max(256, g, 2 * h, layers * h) + N_FREGS)
-    return 4 * floats + 8 * (2 * horizon + N_REGS + N_STATS + 256)
+    floats = 3 * params + layers * g * 2 * h + 256 * layers * h + 512 + N_FREGS
+    trained = horizon if update == UPDATES_AT[UPDATE_DELAYED] else 1
+    return (4 * floats + 8 * (N_REGS + N_STATS + 256) + _window_memory(horizon, layers, cells)
+            + _window_memory(trained, layers, cells))
 
 
 def lstm_weight_norm(lstm):
@@ -158,10 +191,47 @@ def lstm_weight_norm(lstm):
 # ---------------------------------------------------------------- prediction
 
 @njit(inline="always")
+def _node_p(lstm, c0):
+    """Bit tree: P(1) of node c0 from every layer's hidden state."""
+    wo, acts = lstm.wo, lstm.live.acts
+    layers, h = acts.shape[1], acts.shape[3]
+    s = lstm.regs[POS] + 1
+    # Four partial sums, added in a fixed order: a single sum would wait on every add in turn.
+    z0 = z1 = z2 = z3 = ZERO
+    for l in range(layers):
+        q = l * h
+        j = 0
+        while j + 4 <= h:
+            z0 += wo[PARAM, c0, q + j] * acts[s, l, ACT_H, j]
+            z1 += wo[PARAM, c0, q + j + 1] * acts[s, l, ACT_H, j + 1]
+            z2 += wo[PARAM, c0, q + j + 2] * acts[s, l, ACT_H, j + 2]
+            z3 += wo[PARAM, c0, q + j + 3] * acts[s, l, ACT_H, j + 3]
+            j += 4
+        while j < h:
+            z0 += wo[PARAM, c0, q + j] * acts[s, l, ACT_H, j]
+            j += 1
+    return sigmoid32(lstm.bo[PARAM, c0] + ((z0 + z1) + (z2 + z3)))
+
+
+@njit(inline="always")
+def _depth(c0):
+    """Bits known in the partial byte c0."""
+    d = 0
+    while c0 > 1:
+        c0 >>= 1
+        d += 1
+    return d
+
+
+@njit(inline="always")
 def lstm_bit_p(lstm, c0):
     """P(next bit = 1) as a 12-bit integer in 1..4095, given the partial byte c0 (1..255)."""
-    t = lstm.tree
-    p = t[2 * c0 + 1] / t[c0]
+    if lstm.regs[OUTPUT] == BIT_TREE:
+        p = _node_p(lstm, c0)
+        lstm.live.node_p[lstm.regs[POS], _depth(c0)] = p
+    else:
+        t = lstm.tree
+        p = t[2 * c0 + 1] / t[c0]
     if not p >= ZERO:   # NaN only if training diverged: stay neutral
         return 2048
     q = np.int64(p * P_SCALE + HALF)
@@ -174,7 +244,10 @@ def lstm_expected_byte(lstm, c0):
     t = lstm.tree
     n = c0
     while n < 256:
-        n = 2 * n + 1 if t[2 * n + 1] > t[2 * n] else 2 * n
+        if lstm.regs[OUTPUT] == BIT_TREE:
+            n = 2 * n + (_node_p(lstm, n) > HALF)
+        else:
+            n = 2 * n + 1 if t[2 * n + 1] > t[2 * n] else 2 * n
     return n - 256
 
 
@@ -182,7 +255,7 @@ def lstm_expected_byte(lstm, c0):
 def _gates(lstm, byte, s):
     """The cells of every layer at window step s, from the input byte and the hidden states."""
     wx, wu, bg = lstm.wx, lstm.wu, lstm.bg
-    acts, work = lstm.acts, lstm.work
+    acts, work = lstm.live.acts, lstm.live.work
     layers, h = acts.shape[1], acts.shape[3]
     g = 3 * h
     for l in range(layers):
@@ -203,7 +276,7 @@ def _gates(lstm, byte, s):
 @njit(inline="always")
 def _softmax(lstm, s):
     """The next byte's distribution from every layer's hidden state at step s: probs[s] and the mass tree."""
-    wo_t, bo, acts, tree = lstm.wo_t, lstm.bo, lstm.acts, lstm.tree
+    wo_t, bo, acts, tree = lstm.wo_t, lstm.bo, lstm.live.acts, lstm.tree
     layers, h = acts.shape[1], acts.shape[3]
     for k in range(256):
         tree[256 + k] = bo[PARAM, k]
@@ -219,28 +292,29 @@ def _softmax(lstm, s):
         tree[n] = tree[2 * n] + tree[2 * n + 1]
     total = tree[1]
     for k in range(256):
-        lstm.probs[s, k] = tree[256 + k] / total
+        lstm.live.probs[s, k] = tree[256 + k] / total
 
 
 @njit(inline="always")
 def _forward(lstm, byte):
     """One step with input `byte` at window position POS: activations, softmax, mass tree."""
     s = lstm.regs[POS]
-    lstm.seq[s, 0] = byte
+    lstm.live.seq[s, 0] = byte
     _gates(lstm, byte, s)
-    _softmax(lstm, s)
+    if lstm.regs[OUTPUT] == SOFTMAX:
+        _softmax(lstm, s)
     lstm.regs[STEPS] += 1
 
 
 # ---------------------------------------------------------------- learning
 
 @njit(inline="always")
-def _softmax_backward(lstm, s):
+def _softmax_backward(lstm, win, s):
     """Step s's output layer: its gradient, and the error into every layer's hidden state (W_DHID)."""
-    wo, bo, acts, work, probs = lstm.wo, lstm.bo, lstm.acts, lstm.work, lstm.probs
+    wo, bo, acts, work, probs = lstm.wo, lstm.bo, win.acts, win.work, win.probs
     layers, h = acts.shape[1], acts.shape[3]
     n_out = layers * h
-    target = lstm.seq[s, 1]
+    target = win.seq[s, 1]
     # Softmax + cross entropy: d loss / d logit = p - [k is the actual byte]. Bytes
     # the model all but rules out are left out of the output layer's gradient.
     probs[s, target] -= ONE
@@ -260,13 +334,43 @@ def _softmax_backward(lstm, s):
 
 
 @njit(inline="always")
-def _cells_backward(lstm, s):
+def _tree_backward(lstm, win, s):
+    """Step s's bit tree: the gradient of the 8 nodes on the actual byte's path, and the error
+    into every layer's hidden state (W_DHID)."""
+    wo, bo, acts, work = lstm.wo, lstm.bo, win.acts, win.work
+    layers, h = acts.shape[1], acts.shape[3]
+    for q in range(layers * h):
+        work[W_DHID, q] = ZERO
+    target = win.seq[s, 1]
+    n = 1
+    for d in range(8):
+        bit = (target >> (7 - d)) & 1
+        e = win.node_p[s, d] - F32(bit)
+        bo[GRAD, n] += e
+        for l in range(layers):
+            for j in range(h):
+                q = l * h + j
+                wo[GRAD, n, q] += e * acts[s + 1, l, ACT_H, j]
+                work[W_DHID, q] += e * wo[PARAM, n, q]
+        n = 2 * n + bit
+
+
+@njit(inline="always")
+def _output_backward(lstm, win, s):
+    if lstm.regs[OUTPUT] == BIT_TREE:
+        _tree_backward(lstm, win, s)
+    else:
+        _softmax_backward(lstm, win, s)
+
+
+@njit(inline="always")
+def _cells_backward(lstm, win, s):
     """Step s's cells, top layer down: their gradient from W_DHID and the carries, and the carries
     one step back."""
-    wx, wu, bg, acts, work = lstm.wx, lstm.wu, lstm.bg, lstm.acts, lstm.work
+    wx, wu, bg, acts, work = lstm.wx, lstm.wu, lstm.bg, win.acts, win.work
     layers, h = acts.shape[1], acts.shape[3]
     g = 3 * h
-    byte = lstm.seq[s, 0]
+    byte = win.seq[s, 0]
     dh_row = W_FIRST_CARRY
     dc_row = W_FIRST_CARRY + layers
     for l in range(layers - 1, -1, -1):
@@ -300,24 +404,24 @@ def _cells_backward(lstm, s):
 
 
 @njit(inline="always")
-def _backward(lstm):
-    """Sum over the window the gradients of -ln p(actual byte) into the GRAD slots."""
-    work = lstm.work
+def _backward(lstm, win):
+    """Sum over the window `win` the gradients of -ln p(actual byte) into the GRAD slots."""
+    work = win.work
     for r in range(W_FIRST_CARRY, work.shape[0]):
         for j in range(work.shape[1]):
             work[r, j] = ZERO
-    for s in range(lstm.probs.shape[0] - 1, -1, -1):
-        _softmax_backward(lstm, s)
-        _cells_backward(lstm, s)
+    for s in range(win.probs.shape[0] - 1, -1, -1):
+        _output_backward(lstm, win, s)
+        _cells_backward(lstm, win, s)
 
 
 @njit(inline="always")
-def _adam_embedding(lstm, lr, v_scale):
+def _adam_embedding(lstm, seq, lr, v_scale):
     """Adam on the embedding rows of the window's input bytes only: the other rows have a zero
     gradient, which leaves their weights alone and only decays their moment. That decay is
     caught up (BETA2 ** steps missed) when a row is next used, so this is dense Adam up to
     rounding, at the cost of a few rows instead of 256."""
-    wx, seq, last = lstm.wx, lstm.seq, lstm.last_update
+    wx, last = lstm.wx, lstm.last_update
     step = lstm.regs[UPDATES]
     for s in range(seq.shape[0]):
         b = seq[s, 0]
@@ -341,19 +445,21 @@ def _transpose(lstm):
         for j in range(wu.shape[2]):
             for k in range(wu.shape[3]):
                 lstm.wu_t[l, k, j] = wu[PARAM, l, j, k]
-    for k in range(256):
-        for q in range(wo.shape[2]):
-            lstm.wo_t[q, k] = wo[PARAM, k, q]
+    if lstm.regs[OUTPUT] == SOFTMAX:
+        for k in range(256):
+            for q in range(wo.shape[2]):
+                lstm.wo_t[q, k] = wo[PARAM, k, q]
 
 
 @njit(inline="always")
-def _optimize(lstm):
+def _optimize(lstm, seq):
+    """One Adam step with the gradient of the window whose steps are `seq`."""
     regs, fregs = lstm.regs, lstm.fregs
     regs[UPDATES] += 1
     fregs[B2_POW] *= BETA2
     v_scale = ONE / (ONE - fregs[B2_POW])        # Adam's bias correction of the second moment
     lr = fregs[LR] / np.sqrt(ONE + F32(regs[STEPS]) * LR_DECAY)
-    _adam_embedding(lstm, lr, v_scale)
+    _adam_embedding(lstm, seq, lr, v_scale)
     wu = lstm.wu
     layer = wu.shape[2] * wu.shape[3]
     adam(wu, lr, v_scale, 0, layer // 2)    # layer 0 has no layer below
@@ -364,28 +470,96 @@ def _optimize(lstm):
     _transpose(lstm)
 
 
+@njit(inline="always")
+def _loss(lstm, s, byte):
+    """Bits (float64, diagnostics only) step s's prediction spent on the actual byte."""
+    if lstm.regs[OUTPUT] == SOFTMAX:
+        return -math.log2(max(np.float64(lstm.live.probs[s, byte]), 1e-30))
+    bits = 0.0
+    for d in range(8):
+        p = np.float64(lstm.live.node_p[s, d])
+        bits -= math.log2(max(p if (byte >> (7 - d)) & 1 else 1.0 - p, 1e-30))
+    return bits
+
+
+@njit(inline="always")
+def _next_window(lstm):
+    """The live window's last state carries into the next one, whose first step predicts the
+    byte after the window's last. Explicit copies: a slice assignment may allocate, and the
+    predictor's block loop runs without NRT."""
+    acts = lstm.live.acts
+    last = acts.shape[0] - 1
+    for layer in range(acts.shape[1]):
+        for kind in range(acts.shape[2]):
+            for cell in range(acts.shape[3]):
+                acts[0, layer, kind, cell] = acts[last, layer, kind, cell]
+    lstm.regs[POS] = 0
+    _forward(lstm, lstm.live.seq[last - 1, 1])
+
+
 @njit
 def lstm_byte_update(lstm, byte):
-    """After each whole byte: score and store it, train when the window is full, predict the next."""
-    regs = lstm.regs
+    """After each whole byte: score and store it, train when the window is full, predict the next.
+    With delayed updates a full window only sets PENDING: whoever runs the block then calls
+    lstm_train (here, or on another core) and lstm_window_end before the next prediction."""
+    regs, live = lstm.regs, lstm.live
     s = regs[POS]
-    lstm.seq[s, 1] = byte
-    lstm.stats[LOSS_BITS] -= math.log2(max(np.float64(lstm.probs[s, byte]), 1e-30))
+    live.seq[s, 1] = byte
+    lstm.stats[LOSS_BITS] += _loss(lstm, s, byte)
     lstm.stats[LOSS_BYTES] += 1.0
-    s += 1
-    if s == lstm.probs.shape[0]:
-        _backward(lstm)
-        _optimize(lstm)
-        # The window's last state carries into the next one. An explicit copy: a slice
-        # assignment may allocate, and the predictor's block loop runs without NRT.
-        acts = lstm.acts
-        for layer in range(acts.shape[1]):
-            for kind in range(acts.shape[2]):
-                for cell in range(acts.shape[3]):
-                    acts[0, layer, kind, cell] = acts[s, layer, kind, cell]
-        s = 0
-    regs[POS] = s
-    _forward(lstm, byte)
+    if s + 1 < live.probs.shape[0]:
+        regs[POS] = s + 1
+        _forward(lstm, byte)
+    elif regs[DELAYED]:
+        regs[PENDING] = 1
+    else:
+        _backward(lstm, live)
+        _optimize(lstm, live.seq)
+        _next_window(lstm)
+
+
+@njit
+def lstm_train(lstm):
+    """Delayed updates: the gradient of the window handed over (if any) into the GRAD slots. It
+    reads the weights and writes only the gradient and `trained`, so it may run on another core
+    while the next window is coded; the update waits for lstm_window_end."""
+    if lstm.regs[HANDED_OVER]:
+        _backward(lstm, lstm.trained)
+
+
+@njit
+def lstm_window_end(lstm):
+    """Delayed updates, once the live window is full (PENDING) and lstm_train has finished: apply
+    the gradient of the window handed over before, hand this one over, go on to the next."""
+    regs, live, trained = lstm.regs, lstm.live, lstm.trained
+    if regs[HANDED_OVER]:
+        _optimize(lstm, trained.seq)
+    for s in range(live.seq.shape[0]):
+        trained.seq[s, 0] = live.seq[s, 0]
+        trained.seq[s, 1] = live.seq[s, 1]
+        for k in range(256):
+            trained.probs[s, k] = live.probs[s, k]
+        for d in range(8):
+            trained.node_p[s, d] = live.node_p[s, d]
+    for s in range(live.acts.shape[0]):
+        for layer in range(live.acts.shape[1]):
+            for kind in range(live.acts.shape[2]):
+                for cell in range(live.acts.shape[3]):
+                    trained.acts[s, layer, kind, cell] = live.acts[s, layer, kind, cell]
+    regs[HANDED_OVER] = 1
+    regs[PENDING] = 0
+    _next_window(lstm)
+
+
+@njit
+def lstm_catch_up(lstm):
+    """lstm_train then lstm_window_end when the live window is full: delayed updates on one core."""
+    if lstm.regs[PENDING]:
+        lstm_train(lstm)
+        lstm_window_end(lstm)
+
+
+
 
 
 @njit
@@ -398,6 +572,7 @@ def lstm_predict_bytes(lstm, data, out):
             out[8 * i + 7 - j] = lstm_bit_p(lstm, c0)
             c0 = 2 * c0 + ((byte >> j) & 1)
         lstm_byte_update(lstm, byte)
+        lstm_catch_up(lstm)
 
 
 # ---------------------------------------------------------------- as a model of the predictor
@@ -424,13 +599,14 @@ def active(settings):
 
 
 def memory(settings):
-    return lstm_memory(settings.lstm_cells, settings.lstm_horizon, settings.lstm_layers) if settings.byte_model else 0
+    return lstm_memory(settings.lstm_cells, settings.lstm_horizon, settings.lstm_layers,
+                       settings.lstm_update) if settings.byte_model else 0
 
 
 def new(settings, ctx, inputs, selected):
     if settings.byte_model:
         net = new_lstm(settings.lstm_cells, settings.lstm_horizon, settings.lstm_lr, settings.lstm_clip,
-                       layers=settings.lstm_layers)
+                       layers=settings.lstm_layers, output=settings.lstm_output, update=settings.lstm_update)
     else:
         net = new_lstm(1, 1, 0.0, 0.0)
     return State(net, np.array([settings.byte_model, 0, 2048], dtype=np.int64), inputs, selected)
@@ -452,6 +628,12 @@ def predict(m, ctx):
         m.inputs[0] = st
         m.inputs[1] = (p - 2048) >> LINEAR_SHIFT
         m.selected[0] = ((st + 2048) >> 8) * 8 + bits_known(ctx)
+
+
+@njit(inline="always")
+def waiting(m):
+    """True when the window is full and its delayed update is due (engine.LstmTrainer)."""
+    return m.net.regs[PENDING] != 0
 
 
 @njit(inline="always")
