@@ -177,7 +177,8 @@ def _model_options(command):
 @_model_options
 @click.option("--stats", "stats_path", type=click.Path(dir_okay=False), metavar="FILE.json",
               help="Write diagnostics (bits/byte per window of the final, classic and LSTM predictions, the "
-              "LSTM's spread, weights and steps) to FILE.json, replacing it; one input only.")
+              "LSTM's spread, weights and steps; the coding's wall and CPU seconds) to FILE.json, replacing it; "
+              "one input only.")
 def compress(files, stats_path, **options):
     model = {name: options.pop(name) for name in OPTIONS if name in options}
     if stats_path is not None and len(files) > 1:
@@ -256,15 +257,18 @@ def _process(mode, name, model, stats_path, keep, force, to_stdout, output, quie
         if size is not None and size > PROGRESS_MIN_SIZE and not quiet and sys.stderr.isatty():
             bar = stack.enter_context(tqdm(total=size, unit="B", unit_scale=True, unit_divisor=1024,
                                            desc=_display(name), file=sys.stderr, leave=False))
-        started = time.perf_counter()
+        # Wall and CPU seconds of the coding itself: with the LSTM training on a second
+        # thread they differ, and the ladder reports both (process_time counts every thread).
+        started, cpu_started = time.perf_counter(), time.process_time()
         reader, writer = _Meter(source, bar), _Meter(sink, name="<stdout>" if target == "-" else target)
         stats = _transfer(mode, reader, writer, model, size, threads, stats_path is not None)
         _check_interrupt()
         if target == "-":
             writer.flush()
-        seconds = time.perf_counter() - started
+        seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
         if stats_path is not None:
-            _write_stats(stats_path, {**stats, "archive_bytes": writer.count, "seconds": seconds})
+            _write_stats(stats_path, {**stats, "archive_bytes": writer.count, "seconds": seconds,
+                                      "cpu_seconds": cpu_seconds})
 
     if target not in (None, "-") and not keep and size is not None and not from_stdin \
             and not _is_device_or_pipe(target):  # writing to /dev/null must not lose the input

@@ -9,7 +9,7 @@ clock starts, and every round trip is verified. Prints a table and writes JSON.
     python scripts/bench.py ../shared/data/dickens --json bench.json
     python scripts/bench.py FILE --prefix 1000000 --codecs paqlstm,lzma
     python scripts/bench.py ../shared/data/dickens --codecs paqlstm,paqlstm-fast,zpaq   # both profiles
-    python scripts/bench.py ../shared/data/dickens --lstm --codecs paqlstm   # LSTM off, model, mixer
+    python scripts/bench.py ../shared/data/dickens --lstm --codecs paqlstm   # LSTM off, model, mixer: wall and CPU
     python scripts/bench.py ../shared/data/dickens --against ../old-checkout   # A/B, one process
 
 --against CHECKOUT compares this checkout's paqlstm with another's in one process
@@ -74,12 +74,13 @@ def run_worker(codec, path, prefix, level):
     compress, decompress = _codec_functions(codec, level)
     with open(path, "rb") as f:
         data = f.read(prefix) if prefix else f.read()
-    start = time.perf_counter()
+    # Wall and CPU time (process_time: every thread), which differ once a codec uses a second core.
+    start, cpu_start = time.perf_counter(), time.process_time()
     packed = compress(data)
-    compress_s = time.perf_counter() - start
-    start = time.perf_counter()
+    compress_s, compress_cpu_s = time.perf_counter() - start, time.process_time() - cpu_start
+    start, cpu_start = time.perf_counter(), time.process_time()
     unpacked = decompress(packed)
-    decompress_s = time.perf_counter() - start
+    decompress_s, decompress_cpu_s = time.perf_counter() - start, time.process_time() - cpu_start
     kb = len(data) / 1000
     return {
         "codec": codec,
@@ -90,6 +91,8 @@ def run_worker(codec, path, prefix, level):
         "bits_per_byte": 8 * len(packed) / max(len(data), 1),
         "compress_s": compress_s,
         "decompress_s": decompress_s,
+        "compress_cpu_s": compress_cpu_s,
+        "decompress_cpu_s": decompress_cpu_s,
         "compress_kb_s": kb / compress_s if compress_s else None,
         "decompress_kb_s": kb / decompress_s if decompress_s else None,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -122,22 +125,24 @@ def format_table(rows):
     return "\n".join(lines)
 
 
+def _time_change(on, off, key):
+    """LSTM-on's extra time on one clock (`key`: compress_s, compress_cpu_s, ...): "+x % (+y us/byte)"."""
+    added = 1e6 * (on[key] - off[key]) / on["original"]
+    return f"{100 * (on[key] / off[key] - 1):+.1f} % ({added:+.1f} us/byte)"
+
+
 def lstm_comparison(rows):
-    """Per file and LSTM codec: what the LSTM changes in size, time (also as microseconds per
-    input byte) and peak memory against LSTM off."""
+    """Per file and LSTM codec: what the LSTM changes in size, wall and CPU time (also as
+    microseconds per input byte) and peak memory against LSTM off."""
     by_key = {(r["file"], r["codec"]): r for r in rows}
     for (name, codec), on in by_key.items():
         off = by_key.get((name, "paqlstm"))
         if not codec.startswith("paqlstm+") or off is None:
             continue
-        added = {phase: 1e6 * (on[f"{phase}_s"] - off[f"{phase}_s"]) / on["original"]
-                 for phase in ("compress", "decompress")}
+        times = ", ".join(f"{phase} time {_time_change(on, off, f'{phase}_s')} wall, "
+                          f"{_time_change(on, off, f'{phase}_cpu_s')} CPU" for phase in ("compress", "decompress"))
         yield (f"{name}: {codec} vs off: size {100 * (on['compressed'] / off['compressed'] - 1):+.2f} %, "
-               f"compress time {100 * (on['compress_s'] / off['compress_s'] - 1):+.1f} % "
-               f"({added['compress']:+.1f} us/byte), "
-               f"decompress time {100 * (on['decompress_s'] / off['decompress_s'] - 1):+.1f} % "
-               f"({added['decompress']:+.1f} us/byte), "
-               f"peak RSS {on['peak_rss_mb'] - off['peak_rss_mb']:+.0f} MB")
+               f"{times}, peak RSS {on['peak_rss_mb'] - off['peak_rss_mb']:+.0f} MB")
 
 
 AB_PIECE = 1 << 16
@@ -213,7 +218,7 @@ def main(argv=None):
     parser.add_argument("--json", default="bench.json", help="where to write the results")
     parser.add_argument("--lstm", action="store_true",
                         help="also run paqlstm with an LSTM on (" + ", ".join(LSTM_CODECS) + ") and compare each "
-                        "with LSTM off, in microseconds per byte too")
+                        "with LSTM off (wall and CPU time), in microseconds per byte too")
     parser.add_argument("--against", metavar="CHECKOUT",
                         help="A/B in one process: this checkout's paqlstm against CHECKOUT's (see above)")
     parser.add_argument("--rounds", type=int, default=4, help="rounds of the --against comparison")

@@ -109,8 +109,9 @@ def test_improvement_against_the_plans_own_figures():
     assert verdict.improvement_pct(1000, 1010) == pytest.approx(-1.0)
 
 
-def lstm_stats(bpb=(3.0, 2.6, 2.3, 2.1), std=0.2, norms=(10.0, 12.5), forward=8000, seconds=1.0):
-    return {"input_bytes": 1000, "archive_bytes": 250, "seconds": seconds, "settings": {}, "window_bytes": 250,
+def lstm_stats(bpb=(3.0, 2.6, 2.3, 2.1), std=0.2, norms=(10.0, 12.5), forward=8000, seconds=1.0, cpu_seconds=None):
+    return {"input_bytes": 1000, "archive_bytes": 250, "seconds": seconds,
+            "cpu_seconds": seconds if cpu_seconds is None else cpu_seconds, "settings": {}, "window_bytes": 250,
             "bpb_final": [2.2, 2.0, 1.9, 1.9], "bpb_classic": [2.3, 2.1, 2.0, 2.0],
             "lstm": {"bpb": list(bpb), "pred_mean": 0.48, "pred_std": std, "weight_norm_start": norms[0],
                      "weight_norm_end": norms[1], "forward_steps": forward, "backward_steps": forward,
@@ -132,14 +133,26 @@ def test_sanity_checks():
     assert one_window["loss falls"] == "n/a"
 
 
-def arm_result(arm, archive, length=10_192_446, seconds=50.0, rss=700e6, stats=None, status="ok", rung="10M"):
-    """A finished arm as runs.run_arm returns it."""
+def arm_result(arm, archive, length=10_192_446, seconds=50.0, rss=700e6, stats=None, status="ok", rung="10M",
+               cpu_seconds=None):
+    """A finished arm as runs.run_arm returns it (CPU time: the wall time unless given)."""
+    cpu_seconds = seconds if cpu_seconds is None else cpu_seconds
     return {"rung": rung, "arm": arm, "length": length, "options": [], "level": 9, "status": status,
             "failed_stage": None if status == "ok" else "compress", "error": None if status == "ok" else "boom",
             "commands": {"compress": "paqlstm compress -9 -c INPUT", "decompress": "paqlstm decompress -c -"},
             "round_trip": status == "ok", "input_bytes": length, "archive_bytes": archive,
-            "compress": {"exit_code": 0, "seconds": seconds, "peak_rss_bytes": int(rss)},
-            "decompress": {"exit_code": 0, "seconds": seconds * 1.05, "peak_rss_bytes": int(rss)}, "stats": stats}
+            "compress": {"exit_code": 0, "seconds": seconds, "cpu_seconds": cpu_seconds, "peak_rss_bytes": int(rss)},
+            "decompress": {"exit_code": 0, "seconds": seconds * 1.05, "cpu_seconds": cpu_seconds * 1.05,
+                           "peak_rss_bytes": int(rss)}, "stats": stats}
+
+
+def without_cpu_times(value):
+    """A record as a ladder from before CPU times wrote it: no cpu_seconds, no CPU overheads."""
+    if isinstance(value, dict):
+        return {key: without_cpu_times(item) for key, item in value.items() if "cpu" not in key}
+    if isinstance(value, list):
+        return [without_cpu_times(item) for item in value]
+    return value
 
 
 def rung_with(baseline, variants, label="10M", length=10_192_446):
@@ -167,6 +180,32 @@ def test_compare_time_memory_and_projection():
     assert projected["compress_seconds"] == pytest.approx(10**9 * 43.0 / 10_192_446)
     # Without the compressor's own timing, whole-process times are compared.
     assert verdict.compare(arm_result("baseline", 100), arm_result("lstm", 99, seconds=60.0))["time_basis"] == "process"
+
+
+def test_time_overhead_on_wall_and_cpu_time_the_goal_on_wall():
+    # An LSTM training on a second core: 7.5 % more wall time, 50 % more CPU time.
+    base = arm_result("baseline", 2_000_000, stats={"seconds": 40.0, "cpu_seconds": 40.0, "lstm": None})
+    lstm = arm_result("lstm", 1_930_000, seconds=55.0, cpu_seconds=80.0,
+                      stats=lstm_stats(seconds=43.0, cpu_seconds=60.0))
+    found = verdict.compare(base, lstm)
+    assert found["time_basis"] == found["cpu_time_basis"] == "coding"
+    assert found["time_overhead_pct"] == pytest.approx(7.5) and found["cpu_time_overhead_pct"] == pytest.approx(50.0)
+    assert found["decompress_overhead_pct"] == pytest.approx(10.0)          # whole processes: 52.5 -> 57.75 s
+    assert found["decompress_cpu_overhead_pct"] == pytest.approx(60.0)      # 52.5 -> 84 s
+    assert found["time_ok"] is True                                         # judged on wall time
+    # The other way round: the CPU overhead within 10 %, the wall overhead not, is a fail.
+    slow = arm_result("lstm", 1_930_000, stats=lstm_stats(seconds=48.0, cpu_seconds=42.0))
+    found = verdict.compare(base, slow)
+    assert found["time_overhead_pct"] == pytest.approx(20.0) and found["cpu_time_overhead_pct"] == pytest.approx(5.0)
+    assert found["time_ok"] is False
+    assert any("+20.0 % (wall; CPU +5.0 %)" in hint for hint in
+               verdict.decide([rung_with(base, [("lstm", {}, slow)])], ["10M"], False)["hints"])
+    # Without the compressor's CPU seconds, whole-process CPU time; without any (an older paqlstm): n/a.
+    found = verdict.compare(arm_result("baseline", 100, cpu_seconds=40.0), arm_result("lstm", 99, cpu_seconds=44.0))
+    assert found["cpu_time_basis"] == "process" and found["cpu_time_overhead_pct"] == pytest.approx(10.0)
+    old = verdict.compare(without_cpu_times(base), without_cpu_times(lstm))
+    assert old["time_overhead_pct"] == pytest.approx(7.5) and old["time_ok"] is True
+    assert old["cpu_time_overhead_pct"] is None and old["decompress_cpu_overhead_pct"] is None
 
 
 def test_decision_from_rungs():
@@ -234,6 +273,57 @@ def test_report_files_exist_and_parse(tmp_path):
             assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_report_shows_wall_and_cpu_time(tmp_path):
+    base = arm_result("baseline", 2_000_000, seconds=50.0, stats={"seconds": 40.0, "cpu_seconds": 40.0, "lstm": None})
+    lstm = arm_result("lstm", 1_930_000, seconds=55.0, cpu_seconds=80.0,
+                      stats=lstm_stats(seconds=43.0, cpu_seconds=60.0))
+    data = full_report([rung_with(base, [("lstm", {}, lstm)])])
+    json_path, md_path = report.write_report(data, tmp_path)
+    parsed = json.loads(json_path.read_text())
+    comparison = parsed["rungs"][0]["variants"][0]["comparison"]
+    assert comparison["cpu_time_overhead_pct"] == pytest.approx(50.0)
+    assert parsed["rungs"][0]["variants"][0]["result"]["compress"]["cpu_seconds"] == 80.0
+    text = md_path.read_text()
+    for expected in ("| time overhead, wall | < 10 % | compress +7.50 % (the compressor's coding time); "
+                     "decompress +10.00 % (whole process) | yes |",
+                     "| time overhead, CPU (all threads) | shown, not judged | compress +50.00 % (the compressor's "
+                     "coding time); decompress +60.00 % (whole process) |",
+                     "compress wall / CPU", "| 55.0 s / 80.0 s |",               # the rungs: whole processes
+                     "| 43.0 s / 60.0 s |",                                    # the diagnostics: coding time
+                     "| +7.50 % / +50.00 % | +10.00 % / +60.00 % |"):           # the arms
+        assert expected in text, expected
+    summary = report.summary_text(data)
+    assert ("time overhead of lstm (10M rung), wall / CPU: compress +7.50 % / +50.00 %, decompress "
+            "+10.00 % / +60.00 % (the 10 % goal is on wall time)") in summary
+    assert "compress wall / CPU" in summary
+    assert "compress 55.0 s / 80.0 s, decompress 57.8 s / 84.0 s (wall / CPU)" in command.arm_line(lstm)
+
+
+def test_a_report_from_before_cpu_times_still_renders(tmp_path):
+    """Records without CPU times (an older ladder's report, an older paqlstm on a Dask worker)."""
+    base = arm_result("baseline", 2_000_000, stats={"seconds": 40.0, "lstm": None})
+    lstm = arm_result("lstm", 1_930_000, seconds=55.0, stats=lstm_stats(seconds=43.0))
+    data = without_cpu_times(full_report([rung_with(base, [("lstm", {}, lstm)])]))
+    assert "cpu" not in json.dumps(data)
+    text = report.render_markdown(data)
+    assert "| time overhead, wall | < 10 % | compress +7.50 %" in text
+    assert "compress n/a (not recorded); decompress n/a (whole process)" in text
+    assert "| 55.0 s / n/a |" in text and "| +7.50 % / n/a |" in text
+    assert "wall / CPU: compress +7.50 % / n/a" in report.summary_text(data)
+    assert "(wall / CPU)" in command.arm_line(without_cpu_times(lstm))
+    report.write_report(data, tmp_path, charts=True)
+
+
+# ---------------------------------------------------------------- child processes
+
+def test_child_runs_keep_wall_and_cpu_time():
+    idle = runs.run_child([sys.executable, "-c", "import time; time.sleep(1.0)"])
+    assert idle.exit_code == 0 and idle.seconds >= 1.0 and idle.cpu_seconds < 0.8 * idle.seconds
+    busy = runs.run_child([sys.executable, "-c", "import time\nend = time.process_time() + 0.5\n"
+                           "while time.process_time() < end: pass"])
+    assert busy.cpu_seconds >= 0.5
+
+
 # ---------------------------------------------------------------- default corpus
 
 def test_default_corpus_is_deterministic_and_cached(tmp_path):
@@ -283,6 +373,13 @@ def test_ladder_end_to_end_on_dickens(shared_data, tmp_path):
     data = read_report(out)
     first = data["rungs"][0]
     assert first["baseline"]["status"] == "ok" and first["baseline"]["round_trip"]
+    # Wall and CPU time of each child, and the compressor's own (--stats).
+    for phase in ("compress", "decompress"):
+        assert first["baseline"][phase]["cpu_seconds"] > 0 and first["baseline"][phase]["seconds"] > 0
+    assert first["baseline"]["stats"]["cpu_seconds"] > 0 and first["baseline"]["stats"]["seconds"] > 0
+    comparison = data["rungs"][-1]["variants"][0]["comparison"]
+    assert comparison["cpu_time_basis"] == "coding" and comparison["cpu_time_overhead_pct"] is not None
+    assert "time overhead, CPU (all threads)" in (out / "report.md").read_text()
     assert first["baseline"]["archive_bytes"] < K and first["baseline"]["compress"]["peak_rss_bytes"] > 0
     assert data["input"]["sha256_used"] == corpus.sha256_file(shared_data / "dickens", 100 * K)
     assert result.exit_code == 0, result.output

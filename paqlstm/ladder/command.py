@@ -93,8 +93,10 @@ def arm_line(result):
     if result["status"] != "ok":
         return f"{head} {result['status'].upper()} at {result['failed_stage']}: {result['error']}"
     rss = max(result["compress"]["peak_rss_bytes"], result["decompress"]["peak_rss_bytes"])
+    times = {phase: reports.fmt_times(lambda clock: rules.process_seconds(result, phase, clock))
+             for phase in ("compress", "decompress")}
     return (f"{head} {result['archive_bytes']:,} B ({reports.bits_per_byte(result):.3f} bits/byte), "
-            f"compress {result['compress']['seconds']:.1f} s, decompress {result['decompress']['seconds']:.1f} s, "
+            f"compress {times['compress']}, decompress {times['decompress']} (wall / CPU), "
             f"peak {rss / 1e6:.0f} MB, round trip ok")
 
 

@@ -52,6 +52,16 @@ def _get(mapping, *keys):
     return rules._get(mapping, *keys)
 
 
+def fmt_times(seconds_of):
+    """Wall and CPU time, "12.3 s / 20.1 s", from seconds_of(clock) (None: "n/a")."""
+    return " / ".join(fmt_duration(seconds_of(clock)) for clock in rules.CLOCKS)
+
+
+def fmt_overheads(comparison, wall_key, cpu_key):
+    """Wall and CPU overhead, "+7.50 % / +50.00 %"; a report from before CPU times has no cpu_key."""
+    return f"{fmt_pct(comparison.get(wall_key))} / {fmt_pct(comparison.get(cpu_key))}"
+
+
 def bits_per_byte(result):
     if not result.get("archive_bytes") or not result.get("input_bytes"):
         return None
@@ -89,13 +99,13 @@ def rungs_table(report):
                 na(result.get("archive_bytes"), "{:,}") if ok else f"**{result['status'].upper()}**",
                 na(bits_per_byte(result), "{:.3f}") if ok else "",
                 fmt_pct(comparison["improvement_pct"]) if comparison else "",
-                fmt_duration(_get(result, "compress", "seconds")),
-                fmt_duration(_get(result, "decompress", "seconds")),
+                fmt_times(lambda clock: rules.process_seconds(result, "compress", clock)),
+                fmt_times(lambda clock: rules.process_seconds(result, "decompress", clock)),
                 " / ".join(fmt_mb(v) for v in rss),
                 "yes" if result.get("round_trip") else ("**NO**" if result.get("failed_stage") == "compare" else ""),
             ])
-    return _table(["rung", "bytes", "arm", "archive B", "bits/byte", "vs baseline", "compress", "decompress",
-                   "peak RSS c / d", "round trip"], rows)
+    return _table(["rung", "bytes", "arm", "archive B", "bits/byte", "vs baseline", "compress wall / CPU",
+                   "decompress wall / CPU", "peak RSS c / d", "round trip"], rows)
 
 
 def diagnostics_table(report):
@@ -118,12 +128,14 @@ def diagnostics_table(report):
                 "n/a" if None in norms else f"{norms[0]:.4g} -> {norms[1]:.4g}",
                 " / ".join(na(s, "{:,}") for s in steps),
                 fmt_mb(_get(lstm, "memory_bytes")),
-                fmt_duration(_get(lstm, "seconds_estimated")), fmt_duration(rules.coding_seconds(result)),
+                fmt_duration(_get(lstm, "seconds_estimated")),
+                fmt_times(lambda clock: rules.coding_seconds(result, clock)),
             ])
     if not rows:
         return "No LSTM-on run finished."
     return _table(["rung", "arm", "LSTM alone bits/byte, first -> last window", "prediction mean ± std",
-                   "weight norm", "forward / backward steps", "LSTM memory", "time in LSTM (estimated)", "coding time"], rows)
+                   "weight norm", "forward / backward steps", "LSTM memory", "time in LSTM (estimated)",
+                   "coding time wall / CPU"], rows)
 
 
 def band_table(verdict):
@@ -134,13 +146,21 @@ def band_table(verdict):
     return _table(["improvement", "band", "decision", "next step"], rows)
 
 
+def _basis(basis):
+    return {"coding": "the compressor's coding time", "process": "whole process"}.get(basis, "not recorded")
+
+
 def checks_table(comparison):
-    time_basis = "coding time" if comparison["time_basis"] == "coding" else "process wall time"
+    """The goals beside the band. Time overhead on both clocks, the goal judged on wall time only."""
     rows = [
-        ["time overhead", f"< {rules.TIME_OVERHEAD_GOAL_PCT:.0f} %",
-         f"{fmt_pct(comparison['time_overhead_pct'])} ({time_basis}); decompress "
-         f"{fmt_pct(comparison['decompress_overhead_pct'])}",
+        ["time overhead, wall", f"< {rules.TIME_OVERHEAD_GOAL_PCT:.0f} %",
+         f"compress {fmt_pct(comparison['time_overhead_pct'])} ({_basis(comparison['time_basis'])}); "
+         f"decompress {fmt_pct(comparison['decompress_overhead_pct'])} (whole process)",
          _status_mark(None if comparison["time_ok"] is None else ("pass" if comparison["time_ok"] else "fail"))],
+        ["time overhead, CPU (all threads)", "shown, not judged",
+         f"compress {fmt_pct(comparison.get('cpu_time_overhead_pct'))} "
+         f"({_basis(comparison.get('cpu_time_basis'))}); "
+         f"decompress {fmt_pct(comparison.get('decompress_cpu_overhead_pct'))} (whole process)", ""],
         ["extra memory", f"< {rules.EXTRA_MEMORY_GOAL_BYTES / 1e6:.0f} MB",
          f"{comparison['extra_memory_bytes'] / 1e6:+,.1f} MB peak RSS",
          _status_mark("pass" if comparison["memory_ok"] else "fail")],
@@ -165,11 +185,12 @@ def ranking_table(ranked, baseline_bytes):
         c = variant["comparison"]
         rows.append([place, variant["name"], f"{variant['result']['archive_bytes']:,}",
                      fmt_pct(c["improvement_pct"]), c["band"], rules.BANDS[c["band"]][0],
-                     fmt_pct(c["time_overhead_pct"]), fmt_pct(c["decompress_overhead_pct"]),
+                     fmt_overheads(c, "time_overhead_pct", "cpu_time_overhead_pct"),
+                     fmt_overheads(c, "decompress_overhead_pct", "decompress_cpu_overhead_pct"),
                      f"{c['extra_memory_bytes'] / 1e6:+,.1f} MB"])
     return (f"Baseline: {baseline_bytes:,} B. Best arm: **{ranked[0]['name']}**.\n\n" +
-            _table(["rank", "arm", "archive B", "vs baseline", "band", "decision", "time overhead",
-                    "decompress overhead", "extra memory"], rows))
+            _table(["rank", "arm", "archive B", "vs baseline", "band", "decision", "compress overhead wall / CPU",
+                    "decompress overhead wall / CPU", "extra memory"], rows))
 
 
 def plan_path_table(report):
@@ -219,7 +240,7 @@ def verdict_section(report):
         speed = ("the compressor's own coding time" if comparison["time_basis"] == "coding"
                  else "whole-process time")
         lines += [f"### Projection for 1 GB ({rules.PROJECTION_BYTES:,} bytes, the size of enwik9)", "",
-                  f"At the ratio and speed measured on this rung (compress: {speed}; decompress: "
+                  f"At the ratio and wall-clock speed measured on this rung (compress: {speed}; decompress: "
                   "whole-process time less the compress run's start-up), one process, same level:", "",
                   projection_table(comparison), ""]
     else:
@@ -262,7 +283,8 @@ def render_markdown(report):
     lines += [f"- {note}" for note in report.get("notes", [])] + [""]
     lines += [verdict_section(report)]
     lines += ["## Rungs", "", "Each arm ran in its own processes: compress, decompress, byte compare. "
-              "Times are whole processes (start-up included); peak RSS is each child's own.", "",
+              "Times are whole processes (start-up included), wall clock / CPU time (user + system, every "
+              "thread); peak RSS is each child's own.", "",
               rungs_table(report), ""]
     lines += ["## LSTM diagnostics", "", diagnostics_table(report), ""]
     top = next((r for r in reversed(report["rungs"]) if rules.ranking(r)), None)
@@ -293,6 +315,13 @@ def summary_text(report):
     v = report["verdict"]
     lines = [f"verdict: {v['headline']}", f"next step: {v['next_step']}"]
     lines += [f"  {hint}" for hint in v.get("hints", [])[:2]]
+    rung, variant = _top_comparison(report)
+    if variant:
+        c = variant["comparison"]
+        lines.append(f"time overhead of {variant['name']} ({rung['label']} rung), wall / CPU: compress "
+                     f"{fmt_overheads(c, 'time_overhead_pct', 'cpu_time_overhead_pct')}, decompress "
+                     f"{fmt_overheads(c, 'decompress_overhead_pct', 'decompress_cpu_overhead_pct')} "
+                     f"(the {rules.TIME_OVERHEAD_GOAL_PCT:.0f} % goal is on wall time)")
     lines += ["", rungs_table(report)]
     return "\n".join(lines)
 

@@ -2,7 +2,8 @@
 
 `run_arm(spec)` writes the rung's prefix of the input to a temporary file, runs
 `python -m paqlstm compress -c FILE` and `python -m paqlstm decompress -c -` as two
-child processes, times each, takes each one's peak RSS from os.wait4, compares the
+child processes, times each (wall clock, and CPU time of all its threads from
+os.wait4's rusage), takes each one's peak RSS from the same rusage, compares the
 round trip byte for byte, and reads the --stats JSON the compressor wrote. It returns a
 plain, JSON-ready dict and never raises: a crash or a usage error is a failed result.
 """
@@ -47,7 +48,8 @@ class ArmSpec:
 class ChildRun:
     """What one child process did."""
     exit_code: int
-    seconds: float
+    seconds: float               # wall clock
+    cpu_seconds: float           # user + system time, every thread of the child
     peak_rss_bytes: int
     stdout: bytes
     stderr: str
@@ -197,7 +199,8 @@ def run_child(argv, stdin_data=None, on_output=None, watch_input=None, on_input=
             proc.stdout.close()
         errors.seek(0)
         stderr = errors.read().decode("utf-8", "replace")
-    return ChildRun(proc.returncode, seconds, _rss_bytes(usage), b"".join(chunks), stderr)
+    return ChildRun(proc.returncode, seconds, usage.ru_utime + usage.ru_stime, _rss_bytes(usage), b"".join(chunks),
+                    stderr)
 
 
 def read_stats(path):
@@ -240,7 +243,8 @@ class _Counter:
 
 
 def _phase(child):
-    return {"exit_code": child.exit_code, "seconds": child.seconds, "peak_rss_bytes": child.peak_rss_bytes}
+    return {"exit_code": child.exit_code, "seconds": child.seconds, "cpu_seconds": child.cpu_seconds,
+            "peak_rss_bytes": child.peak_rss_bytes}
 
 
 def _result(spec, status, stage=None, error=None, **figures):
