@@ -36,11 +36,21 @@ LSTM_CODECS = ("paqlstm+model", "paqlstm+mixer/32", "paqlstm+mixer/48", "paqlstm
 
 
 def _paqlstm_options(codec, level):
-    """paqlstm's options for a codec name "paqlstm[-fast][+KIND[/MIXER_CELLS]]" (-fast: the fast profile)."""
+    """paqlstm's options for a codec name "paqlstm[-fast][+KIND[/MIXER_CELLS]][,OPTION=VALUE...]" (-fast:
+    the fast profile; OPTION: any of paqlstm.compress's, threads too; e.g.
+    paqlstm+model,lstm_output=tree,lstm_update=delayed,threads=1)."""
+    codec, *pairs = codec.split(",")
     name, _, lstm = codec.partition("+")
     kind, _, cells = lstm.partition("/")
-    return {"level": level, **({"profile": "fast"} if name == "paqlstm-fast" else {}),
-            **({"lstm": kind} if kind else {}), **({"mixer_cells": int(cells)} if cells else {})}
+    options = {"level": level, **({"profile": "fast"} if name == "paqlstm-fast" else {}),
+               **({"lstm": kind} if kind else {}), **({"mixer_cells": int(cells)} if cells else {})}
+    for pair in pairs:
+        key, _, value = pair.partition("=")
+        try:
+            options[key] = json.loads(value)
+        except ValueError:
+            options[key] = value     # a bare word: tree, delayed...
+    return options
 
 
 def _codec_functions(codec, level):
@@ -48,8 +58,12 @@ def _codec_functions(codec, level):
     if codec.startswith("paqlstm"):
         import paqlstm
         options = _paqlstm_options(codec, level)
-        paqlstm.decompress(paqlstm.compress(b"warm up the compiled kernels", **options))
-        return (lambda d: paqlstm.compress(d, **options)), paqlstm.decompress
+        threads = options.pop("threads", None)
+        # Long enough for the LSTMs' windows to end (and their training kernels to load) before the clock starts.
+        paqlstm.decompress(paqlstm.compress(b"warm up the compiled kernels. " * 70, threads=threads, **options),
+                           threads=threads)
+        return (lambda d: paqlstm.compress(d, threads=threads, **options)), \
+            (lambda d: paqlstm.decompress(d, threads=threads))
     if codec == "lzma":
         import lzma
         return (lambda d: lzma.compress(d, preset=9 | lzma.PRESET_EXTREME)), lzma.decompress
