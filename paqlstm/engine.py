@@ -37,36 +37,32 @@ def default_threads():
 
 
 class LstmTrainer:
-    """The byte LSTM's delayed updates (lstm_update 'delayed'): each time a block stops at a full
-    window, the update of the window before is applied and this one is handed over to be
-    trained, on a second thread while the next window is coded, or with one thread right
-    before its update is due. The arithmetic is the same either way (byte_lstm.lstm_train
-    reads only what the coding of the next window leaves alone), so the archive is too."""
+    """The byte LSTM's delayed updates (lstm_update 'delayed') on a second thread: each time a
+    block stops at a full window, the update of the window before is applied and this one is
+    handed over, to be trained while the next window is coded. With one thread the kernel
+    computes each update itself when it is due (byte_lstm's ONE_THREAD), with the same
+    arithmetic (byte_lstm.lstm_train reads only what the coding of the next window leaves
+    alone), so the archive is the same."""
 
-    def __init__(self, net, threads):
+    def __init__(self, net):
         self.net = net
-        self.pool = ThreadPoolExecutor(1, thread_name_prefix="paqlstm-lstm") if threads > 1 else None
+        net.regs[lstm_kernel.ONE_THREAD] = 0
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="paqlstm-lstm")
         self.training = None
 
     def window_end(self):
-        if self.pool is None:
-            lstm_kernel.lstm_catch_up(self.net)
-            return
         if self.training is not None:
             self.training.result()
         lstm_kernel.lstm_window_end(self.net)
         self.training = self.pool.submit(lstm_kernel.lstm_train, self.net)
 
-    def close(self):
-        if self.pool is not None:
-            self.pool.shutdown()
-            self.pool = None
 
 
 def _trainer(model, settings, threads):
-    """An LstmTrainer when the byte LSTM's updates are delayed, else None."""
+    """An LstmTrainer when the byte LSTM's updates are delayed and two threads code, else None."""
     delayed = settings.byte_model and settings.lstm_update == lstm_kernel.UPDATES_AT[lstm_kernel.UPDATE_DELAYED]
-    return LstmTrainer(model.byte_lstm.net, default_threads() if threads is None else threads) if delayed else None
+    two = (default_threads() if threads is None else threads) > 1
+    return LstmTrainer(model.byte_lstm.net) if delayed and two else None
 
 
 def decode_payload(model, trainer, payload, out):

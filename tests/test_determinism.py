@@ -45,7 +45,9 @@ open(sys.argv[2], 'wb').write(paqlstm.decompress(open(sys.argv[1], 'rb').read())
 def _variants():
     return [pytest.param({"level": 2}, id="lstm-off"), pytest.param({"level": 2, "lstm": True}, id="lstm-on"),
             pytest.param({"level": 2, "lstm": "mixer"}, id="lstm-mixer"),
-            pytest.param({"level": 2, "lstm": "both", "blend": "learn"}, id="lstm-both")]
+            pytest.param({"level": 2, "lstm": "both", "blend": "learn"}, id="lstm-both"),
+            pytest.param({"level": 2, "lstm": True, "lstm_output": "tree", "lstm_update": "delayed"},
+                         id="lstm-tree-delayed")]
 
 
 @pytest.fixture(scope="module")

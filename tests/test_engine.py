@@ -89,3 +89,22 @@ def test_any_bytes_like_chunk_uses_one_compiled_kernel():
         packed = enc.encode_chunk(piece)
         assert dec.decode_chunk(kind(packed), len(piece)) == bytes(piece)
     assert (len(blocks.encode_block.signatures), len(blocks.decode_block.signatures)) == compiled
+
+
+@pytest.mark.parametrize("output", ["softmax", "tree"])
+def test_delayed_lstm_updates_give_the_same_archive_with_any_thread_count(shared_data, output):
+    """Windows that end inside a chunk, at its end (4,000 = 100 windows of 40) and across it."""
+    import paqlstm
+    text = (shared_data / "alice29.txt").read_bytes()[:9_001]
+    options = dict(level=2, lstm="model", lstm_output=output, lstm_update="delayed")
+    archives = []
+    for threads in (1, 2, 3):
+        compressor = paqlstm.Compressor(chunk_size=4_000, threads=threads, **options)
+        archives.append(compressor.compress(text) + compressor.flush())
+    assert archives[0] == archives[1] == archives[2]
+    assert archives[0] != paqlstm.compress(text, **{**options, "lstm_update": "now"})
+    for threads in (1, 2):
+        assert paqlstm.decompress(archives[0], threads=threads) == text
+    with pytest.raises(ValueError):
+        paqlstm.compress(text, threads=0)
+

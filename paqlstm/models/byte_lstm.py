@@ -66,8 +66,8 @@ ZERO = F32(0.0)
 W_Z, W_DHID, W_DZ, W_DU = range(4)
 W_FIRST_CARRY = 4
 # Integer registers.
-POS, STEPS, UPDATES, OUTPUT, DELAYED, PENDING, HANDED_OVER = range(7)
-N_REGS = 7
+POS, STEPS, UPDATES, OUTPUT, DELAYED, PENDING, HANDED_OVER, ONE_THREAD = range(8)
+N_REGS = 8
 # Output layers (the OUTPUT register): a softmax over the 256 byte values, or a bit tree: one
 # logistic unit per node of the byte's binary tree, 8 on the path of a byte instead of 256.
 SOFTMAX, BIT_TREE = range(2)
@@ -113,7 +113,7 @@ class Lstm(NamedTuple):
     regs: np.ndarray    # int64 [N_REGS]: POS (step in window), STEPS (forward), UPDATES (optimizer steps),
                         #   OUTPUT (SOFTMAX or BIT_TREE), DELAYED (UPDATE_NOW or UPDATE_DELAYED), PENDING
                         #   (the live window is full, waiting for lstm_window_end), HANDED_OVER (`trained`
-                        #   holds a window)
+                        #   holds a window), ONE_THREAD (delayed updates are computed here, when due)
     fregs: np.ndarray   # float32 [N_FREGS]: LR, CLIP, B2_POW
     stats: np.ndarray   # float64 [N_STATS]: bits spent on actual bytes (ideal), bytes counted
     last_update: np.ndarray  # int64 [256]: optimizer step that last updated each embedding row
@@ -158,7 +158,7 @@ def new_lstm(cells, horizon, lr, clip, seed=0, layers=DEFAULT_LAYERS, output=OUT
         live=_new_window(horizon, layers, h),
         trained=_new_window(horizon if update == UPDATES_AT[UPDATE_DELAYED] else 1, layers, h),
         tree=np.zeros(512, dtype=np.float32),
-        regs=np.array([0, 0, 0, OUTPUTS.index(output), UPDATES_AT.index(update), 0, 0], dtype=np.int64),
+        regs=np.array([0, 0, 0, OUTPUTS.index(output), UPDATES_AT.index(update), 0, 0, 1], dtype=np.int64),
         fregs=fregs,
         stats=np.zeros(N_STATS, dtype=np.float64),
         last_update=np.zeros(256, dtype=np.int64),
@@ -498,27 +498,6 @@ def _next_window(lstm):
 
 
 @njit
-def lstm_byte_update(lstm, byte):
-    """After each whole byte: score and store it, train when the window is full, predict the next.
-    With delayed updates a full window only sets PENDING: whoever runs the block then calls
-    lstm_train (here, or on another core) and lstm_window_end before the next prediction."""
-    regs, live = lstm.regs, lstm.live
-    s = regs[POS]
-    live.seq[s, 1] = byte
-    lstm.stats[LOSS_BITS] += _loss(lstm, s, byte)
-    lstm.stats[LOSS_BYTES] += 1.0
-    if s + 1 < live.probs.shape[0]:
-        regs[POS] = s + 1
-        _forward(lstm, byte)
-    elif regs[DELAYED]:
-        regs[PENDING] = 1
-    else:
-        _backward(lstm, live)
-        _optimize(lstm, live.seq)
-        _next_window(lstm)
-
-
-@njit
 def lstm_train(lstm):
     """Delayed updates: the gradient of the window handed over (if any) into the GRAD slots. It
     reads the weights and writes only the gradient and `trained`, so it may run on another core
@@ -563,6 +542,30 @@ def lstm_catch_up(lstm):
 
 
 @njit
+def lstm_byte_update(lstm, byte):
+    """After each whole byte: score and store it, train when the window is full, predict the next.
+    With delayed updates and ONE_THREAD the update due is computed here (lstm_catch_up);
+    without, a full window only sets PENDING: whoever runs the block then has lstm_train run
+    on another core and calls lstm_window_end before the next prediction."""
+    regs, live = lstm.regs, lstm.live
+    s = regs[POS]
+    live.seq[s, 1] = byte
+    lstm.stats[LOSS_BITS] += _loss(lstm, s, byte)
+    lstm.stats[LOSS_BYTES] += 1.0
+    if s + 1 < live.probs.shape[0]:
+        regs[POS] = s + 1
+        _forward(lstm, byte)
+    elif regs[DELAYED]:
+        regs[PENDING] = 1
+        if regs[ONE_THREAD]:
+            lstm_catch_up(lstm)
+    else:
+        _backward(lstm, live)
+        _optimize(lstm, live.seq)
+        _next_window(lstm)
+
+
+@njit
 def lstm_predict_bytes(lstm, data, out):
     """Run over `data` as a compressor would: out[8 i + j] = lstm_bit_p before bit j of byte i."""
     for i in range(data.size):
@@ -572,7 +575,6 @@ def lstm_predict_bytes(lstm, data, out):
             out[8 * i + 7 - j] = lstm_bit_p(lstm, c0)
             c0 = 2 * c0 + ((byte >> j) & 1)
         lstm_byte_update(lstm, byte)
-        lstm_catch_up(lstm)
 
 
 # ---------------------------------------------------------------- as a model of the predictor
