@@ -201,3 +201,13 @@ def test_fast_profile_flag(text):
     assert frames(fast)[0].settings["profile"] == "fast"
     assert frames(run("compress", "-c", input=text).stdout_bytes)[0].settings["profile"] == "strong"
     assert run("decompress", "-c", input=fast).stdout_bytes == text
+
+
+def test_threads_option(text):
+    """-T N: the same archive with any N; 0 is a usage error."""
+    options = ("compress", "-c", "-1", "--lstm", "--lstm-update", "delayed")
+    one = run(*options, "-T", "1", input=text[:3000]).stdout_bytes
+    assert one == run(*options, "--threads", "2", input=text[:3000]).stdout_bytes
+    assert run("decompress", "-c", "-T", "1", input=one).stdout_bytes == text[:3000]
+    assert run("test", "-T", "2", "-", input=one).exit_code == 0
+    assert_one_error_line(run(*options, "-T", "0", input=text[:3000]), status=2, contains="--threads")

@@ -11,21 +11,27 @@ Memory: lstm_memory (1.2 MB at the defaults).
 Context: the previous byte (a learned embedding, i.e. the weight column the byte
 selects: one-hot input, no multiply) and the network's own hidden state, which
 summarises the history. One or more layers of LSTM cells with a tied input/forget
-gate (c = f*c' + (1-f)*g); every layer also sees the byte and the layer below; the
-softmax over 256 bytes reads the hidden state of every layer.
+gate (c = f*c' + (1-f)*g); every layer also sees the byte and the layer below.
 
-Per bit: the byte softmax is folded into a binary tree of masses whose node n is
-the set of bytes starting with the partial byte n (the predictor's C0: 1, then
-2|b7, ...), so P(next bit = 1) = mass(2 c0 + 1) / mass(c0), one division per bit.
+Output (lstm_output): a softmax over the 256 bytes read by every layer's hidden state,
+folded per bit into a binary tree of masses whose node n is the set of bytes starting
+with the partial byte n (the predictor's C0: 1, then 2|b7, ...), so P(next bit = 1) =
+mass(2 c0 + 1) / mass(c0), one division per bit; or a bit tree: a logistic unit per node
+c0, evaluated when that bit is predicted, 8 dot products a byte instead of 256 (a
+hierarchical softmax; docs/TUNING.md has what it costs in ratio).
 
 Learning: truncated backpropagation through time over windows of `horizon` bytes:
 gradients of the cross entropy of each actual byte are summed over the window (the
-output weights' only over bytes with p >= SPARSE_P and the actual byte: the rest add
-almost nothing and cost most of the time), the error flowing into each cell (dh, dc)
-is clipped to +-clip at every step, then one Adam step without momentum (as paq8px),
-learning rate decaying as lr / sqrt(1 + LR_DECAY * bytes seen). Embedding rows of
-bytes absent from the window are updated lazily. The hidden state runs on across
-windows; only the gradient is truncated.
+softmax's output weights only over bytes with p >= SPARSE_P and the actual byte: the rest
+add almost nothing and cost most of the time; the bit tree's over the 8 nodes of the actual
+byte), the error flowing into each cell (dh, dc) is clipped to +-clip at every step, then
+one Adam step without momentum (as paq8px), learning rate decaying as lr / sqrt(1 +
+LR_DECAY * bytes seen). Embedding rows of bytes absent from the window are updated lazily.
+The hidden state runs on across windows; only the gradient is truncated. With delayed
+updates (lstm_update) a window's gradient is computed while the next window is coded and
+applied at that one's end: the backward pass (Window `trained`) reads only weights that
+coding leaves alone and writes only gradients, so another core can run it
+(engine.LstmTrainer), with the same result as one thread running it when it is due.
 
 Determinism: float32 throughout, explicit loops in a fixed order, no fastmath and
 no libm on the prediction path: exp and tanh are polynomial / rational
