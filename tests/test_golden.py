@@ -30,6 +30,8 @@ CASES = {
     "dickens-24K-lstm-learned": ("dickens", LSTM_PREFIX, {"lstm": True, "blend": "learn"}),
     "xml-24K-lstm-small": ("xml", LSTM_PREFIX, {"lstm": True, "lstm_cells": 8, "lstm_layers": 1,
                                                   "lstm_horizon": 12, "lstm_lr": 0.01, "lstm_clip": 2.0}),
+    "dickens-24K-lstm-tree-delayed": ("dickens", LSTM_PREFIX, {"lstm": True, "lstm_output": "tree",
+                                                             "lstm_update": "delayed"}),
     "dickens-24K-mixer": ("dickens", LSTM_PREFIX, {"lstm": "mixer"}),
     "dickens-24K-mixer-learned": ("dickens", LSTM_PREFIX, {"lstm": "mixer", "blend": "learn"}),
     "xml-24K-both-small": ("xml", LSTM_PREFIX, {"lstm": "both", "lstm_cells": 8, "lstm_layers": 1,
@@ -38,21 +40,22 @@ CASES = {
 }
 
 GOLDEN = {
-    3: {
-        "generated": "5398182065bb44b24c2465bed2d0c417e88e1999e623c3f719643145ab8dc349",
-        "alice29": "e02ccdc1255a4b379d78ff799db692c858784168cb054a74cd2847c0973a54e0",
-        "dickens-100K": "15baeb49b380c4a59ed1d1a70241d9fa3442323d40139399a8babbbf060544cd",
-        "xml-100K": "6e26b22276c0dc337c7599012c24a433067e74011864022d647816e8746f7783",
-        "dickens-300K-level3": "1d9eb3802b4172dfd5d9a9f4729ad75d8fcedc9937a69c9e57047dc73dd19dd2",
-        "alice29-fast": "fb968aadfa469c3ea9a854099cbd027c37df169f7500e87a942610d499e9a28a",
-        "xml-100K-fast-level4": "fa1b02c90d42e9acb710daf110d176e1802a1001a8a975c66032af866bb7780c",
-        "dickens-24K-lstm": "2754962ba5055733f73cf2f7c1472198c18c5a293f68b9c2c7f86481874832a8",
-        "dickens-24K-lstm-blend": "ccf45a4b70da89e554134661c183f356d650123940b0497021c9b82798887d3a",
-        "dickens-24K-lstm-learned": "1e1d420b63e523e08205868d146c1df18ec59e02698c93b37843682121e8666d",
-        "xml-24K-lstm-small": "a08221d24fe04a79394e1423fb046a9594ad8a0c23455f0d1689b799b6d6b2f6",
-        "dickens-24K-mixer": "ec309eb6cb0bee8c57f2f2d6ecf9b1d4c02bd54217a7680bbeeb51acf6cfc436",
-        "dickens-24K-mixer-learned": "c48a83169c70d41abd012eed674c345690106911eb17c9480faf7c2cf44e44dc",
-        "xml-24K-both-small": "8146969129b937c8527e0ffbe5c79ba12cc30e7349a6aefae78829c3272d1178",
+    4: {
+        "generated": "7e2a6568b669a893834e8a79a1f9357e8e58dc6048b0bc52197f179d58af99f9",
+        "alice29": "cf150144098ac27ed55d363bbe44158ec656ff506ccfdb9006f810057587a027",
+        "dickens-100K": "f98d5b4c4db6154df0a6a895bf7f30ac80a23756bf552ecdf4ef0db00cc53242",
+        "xml-100K": "8729413fc5d19dc72c060577165410042f98359694749bd506e31e500e8ab0a3",
+        "dickens-300K-level3": "3875f803c6c12192162a98d697d682fb74890cb244931aad566b4b49e510864f",
+        "alice29-fast": "f645f1a76f5109626b895515b5f5d21cef9186edc8d2c4b4762a7a9a14bc0535",
+        "xml-100K-fast-level4": "d4c954201d5b296a5954e2d898b20698dec6f9bf214f445d0c920df975b1a1f9",
+        "dickens-24K-lstm": "28a0888eced194926d0ea7b5b7fa9addbfaf8c8457763b265ff00deff7daaaac",
+        "dickens-24K-lstm-blend": "51bc412ddf069eb256521d325587ea1645ab3b7a60ed97b774cfc33f501d4caf",
+        "dickens-24K-lstm-learned": "88a42ffdee2e20bd46efa885b372c68c301a9457c945b160343d553090f66d78",
+        "xml-24K-lstm-small": "d370328fe1432b21eaba5cb0f7b2f0edf023cada438171a050185219f011e849",
+        "dickens-24K-lstm-tree-delayed": "4d81d62a7f5ca9de62e7ae85d626ed9a0f40f765f4edb482ca276427fb45d615",
+        "dickens-24K-mixer": "63ce7bb61e88d9f1fd7871400e7f1fa7175578dc7dfdf3cb1533ac125da2cbdd",
+        "dickens-24K-mixer-learned": "e09c0e99c971606b18fb75a45f0d6ae6e78c32ae08a999239c843ea65f9bf020",
+        "xml-24K-both-small": "c3fb64ce7b32467b6cb02ef9abba222c199b1b87d92daf9c61d5d02089b498a6",
     },
 }
 

@@ -72,8 +72,8 @@ ZERO = F32(0.0)
 W_Z, W_DHID, W_DZ, W_DU = range(4)
 W_FIRST_CARRY = 4
 # Integer registers.
-POS, STEPS, UPDATES, OUTPUT, DELAYED, PENDING, HANDED_OVER, ONE_THREAD = range(8)
-N_REGS = 8
+POS, STEPS, UPDATES, OUTPUT, DELAYED, PENDING, HANDED_OVER, ONE_THREAD, VOCAB = range(9)
+N_REGS = 9
 # Output layers (the OUTPUT register): a softmax over the 256 byte values, or a bit tree: one
 # logistic unit per node of the byte's binary tree, 8 on the path of a byte instead of 256.
 SOFTMAX, BIT_TREE = range(2)
@@ -112,14 +112,21 @@ class Lstm(NamedTuple):
                         #   per tree node, the partial byte c0 (bit tree)
     bo: np.ndarray      # float32 [3, 256]: logit biases
     wu_t: np.ndarray    # float32 [layers, 3 cells, 2 cells]: wu[PARAM] transposed, for backward
-    wo_t: np.ndarray    # float32 [layers * cells, 256]: wo[PARAM] transposed, for forward
+    wo_t: np.ndarray    # float32 [layers * cells, 256]: wo[PARAM] transposed, for forward; column i is
+                        #   the row of vocab[i]
+    vocab: np.ndarray   # int64 [256]: the bytes seen so far (VOCAB of them), in the order they came: the
+                        #   softmax covers only these (a byte never seen has probability 0)
+    seen: np.ndarray    # int64 [256]: 1 for a byte in vocab
+    logits: np.ndarray  # float32 [256]: the softmax's logits, in vocab order
+    hidden: np.ndarray  # float32 [layers * cells]: every layer's hidden state after the last step
     live: tuple         # Window being coded
     trained: tuple      # Window whose update is delayed (a 1-step stand-in when updates are not)
     tree: np.ndarray    # float32 [512]: unnormalised masses, node n = bytes with prefix n; leaves 256 + byte
     regs: np.ndarray    # int64 [N_REGS]: POS (step in window), STEPS (forward), UPDATES (optimizer steps),
                         #   OUTPUT (SOFTMAX or BIT_TREE), DELAYED (UPDATE_NOW or UPDATE_DELAYED), PENDING
                         #   (the live window is full, waiting for lstm_window_end), HANDED_OVER (`trained`
-                        #   holds a window), ONE_THREAD (delayed updates are computed here, when due)
+                        #   holds a window), ONE_THREAD (delayed updates are computed here, when due),
+                        #   VOCAB (bytes seen so far)
     fregs: np.ndarray   # float32 [N_FREGS]: LR, CLIP, B2_POW
     stats: np.ndarray   # float64 [N_STATS]: bits spent on actual bytes (ideal), bytes counted
     last_update: np.ndarray  # int64 [256]: optimizer step that last updated each embedding row
@@ -161,10 +168,12 @@ def new_lstm(cells, horizon, lr, clip, seed=0, layers=DEFAULT_LAYERS, output=OUT
         wx=wx, wu=wu, bg=bg, wo=wo, bo=np.zeros((3, 256), dtype=np.float32),
         wu_t=np.zeros((layers, g, 2 * h), dtype=np.float32),
         wo_t=np.zeros((layers * h, 256), dtype=np.float32),
+        vocab=np.zeros(256, dtype=np.int64), seen=np.zeros(256, dtype=np.int64),
+        logits=np.zeros(256, dtype=np.float32), hidden=np.zeros(layers * h, dtype=np.float32),
         live=_new_window(horizon, layers, h),
         trained=_new_window(horizon if update == UPDATES_AT[UPDATE_DELAYED] else 1, layers, h),
         tree=np.zeros(512, dtype=np.float32),
-        regs=np.array([0, 0, 0, OUTPUTS.index(output), UPDATES_AT.index(update), 0, 0, 1], dtype=np.int64),
+        regs=np.array([0, 0, 0, OUTPUTS.index(output), UPDATES_AT.index(update), 0, 0, 1, 0], dtype=np.int64),
         fregs=fregs,
         stats=np.zeros(N_STATS, dtype=np.float64),
         last_update=np.zeros(256, dtype=np.int64),
@@ -184,9 +193,9 @@ def lstm_memory(cells, horizon, layers=DEFAULT_LAYERS, update=UPDATES_AT[UPDATE_
     """Bytes the arrays of new_lstm(cells, horizon, layers=layers, update=update) take."""
     h, g = cells, 3 * cells
     params = layers * (256 * g + 2 * h * g + g) + layers * h * 256 + 256
-    floats = 3 * params + layers * g * 2 * h + 256 * layers * h + 512 + N_FREGS
+    floats = 3 * params + layers * g * 2 * h + 256 * layers * h + 512 + 256 + layers * h + N_FREGS
     trained = horizon if update == UPDATES_AT[UPDATE_DELAYED] else 1
-    return (4 * floats + 8 * (N_REGS + N_STATS + 256) + _window_memory(horizon, layers, cells)
+    return (4 * floats + 8 * (N_REGS + N_STATS + 3 * 256) + _window_memory(horizon, layers, cells)
             + _window_memory(trained, layers, cells))
 
 
@@ -199,23 +208,17 @@ def lstm_weight_norm(lstm):
 @njit(inline="always")
 def _node_p(lstm, c0):
     """Bit tree: P(1) of node c0 from every layer's hidden state."""
-    wo, acts = lstm.wo, lstm.live.acts
-    layers, h = acts.shape[1], acts.shape[3]
-    s = lstm.regs[POS] + 1
+    w, x = lstm.wo[PARAM, c0], lstm.hidden
     # Four partial sums, added in a fixed order: a single sum would wait on every add in turn.
     z0 = z1 = z2 = z3 = ZERO
-    for l in range(layers):
-        q = l * h
-        j = 0
-        while j + 4 <= h:
-            z0 += wo[PARAM, c0, q + j] * acts[s, l, ACT_H, j]
-            z1 += wo[PARAM, c0, q + j + 1] * acts[s, l, ACT_H, j + 1]
-            z2 += wo[PARAM, c0, q + j + 2] * acts[s, l, ACT_H, j + 2]
-            z3 += wo[PARAM, c0, q + j + 3] * acts[s, l, ACT_H, j + 3]
-            j += 4
-        while j < h:
-            z0 += wo[PARAM, c0, q + j] * acts[s, l, ACT_H, j]
-            j += 1
+    n = x.size
+    for j in range(0, n - n % 4, 4):
+        z0 += w[j] * x[j]
+        z1 += w[j + 1] * x[j + 1]
+        z2 += w[j + 2] * x[j + 2]
+        z3 += w[j + 3] * x[j + 3]
+    for j in range(n - n % 4, n):
+        z0 += w[j] * x[j]
     return sigmoid32(lstm.bo[PARAM, c0] + ((z0 + z1) + (z2 + z3)))
 
 
@@ -230,18 +233,23 @@ def _depth(c0):
 
 
 @njit(inline="always")
+def _p12(p):
+    """A float P(1) as a 12-bit integer in 1..4095 (2048 for a NaN: only if training diverged)."""
+    q = 2048
+    if p >= ZERO:
+        q = clamp(np.int64(p * P_SCALE + HALF), 1, 4095)
+    return q
+
+
+@njit(inline="always")
 def lstm_bit_p(lstm, c0):
     """P(next bit = 1) as a 12-bit integer in 1..4095, given the partial byte c0 (1..255)."""
     if lstm.regs[OUTPUT] == BIT_TREE:
         p = _node_p(lstm, c0)
         lstm.live.node_p[lstm.regs[POS], _depth(c0)] = p
-    else:
-        t = lstm.tree
-        p = t[2 * c0 + 1] / t[c0]
-    if not p >= ZERO:   # NaN only if training diverged: stay neutral
-        return 2048
-    q = np.int64(p * P_SCALE + HALF)
-    return clamp(q, 1, 4095)
+        return _p12(p)
+    t = lstm.tree
+    return _p12(t[2 * c0 + 1] / t[c0])
 
 
 @njit(inline="always")
@@ -281,24 +289,41 @@ def _gates(lstm, byte, s):
 
 @njit(inline="always")
 def _softmax(lstm, s):
-    """The next byte's distribution from every layer's hidden state at step s: probs[s] and the mass tree."""
-    wo_t, bo, acts, tree = lstm.wo_t, lstm.bo, lstm.live.acts, lstm.tree
+    """The next byte's distribution over the bytes seen, from every layer's hidden state at step s:
+    probs[s] and the mass tree (the leaves of bytes never seen stay 0)."""
+    wo_t, bo, acts, tree, vocab, logits = lstm.wo_t, lstm.bo, lstm.live.acts, lstm.tree, lstm.vocab, lstm.logits
     layers, h = acts.shape[1], acts.shape[3]
-    for k in range(256):
-        tree[256 + k] = bo[PARAM, k]
+    n = lstm.regs[VOCAB]
+    for i in range(n):
+        logits[i] = bo[PARAM, vocab[i]]
     for l in range(layers):
         for j in range(h):
             x = acts[s + 1, l, ACT_H, j]
             q = l * h + j
-            for k in range(256):
-                tree[256 + k] += x * wo_t[q, k]
-    for k in range(256):
-        tree[256 + k] = exp32(tree[256 + k])
-    for n in range(255, 0, -1):
-        tree[n] = tree[2 * n] + tree[2 * n + 1]
+            for i in range(n):
+                logits[i] += x * wo_t[q, i]
+    for i in range(n):
+        tree[256 + vocab[i]] = exp32(logits[i])
+    for node in range(255, 0, -1):
+        tree[node] = tree[2 * node] + tree[2 * node + 1]
     total = tree[1]
-    for k in range(256):
+    for i in range(n):
+        k = vocab[i]
         lstm.live.probs[s, k] = tree[256 + k] / total
+
+
+@njit(inline="always")
+def _learn_byte(lstm, byte):
+    """`byte` joins the softmax's vocabulary if it is new (its weights are still the initial ones:
+    a row without gradient is left alone by Adam)."""
+    if lstm.seen[byte]:
+        return
+    n = lstm.regs[VOCAB]
+    lstm.seen[byte] = 1
+    lstm.vocab[n] = byte
+    for q in range(lstm.wo.shape[2]):
+        lstm.wo_t[q, n] = lstm.wo[PARAM, byte, q]
+    lstm.regs[VOCAB] = n + 1
 
 
 @njit(inline="always")
@@ -309,6 +334,12 @@ def _forward(lstm, byte):
     _gates(lstm, byte, s)
     if lstm.regs[OUTPUT] == SOFTMAX:
         _softmax(lstm, s)
+    else:   # contiguous, for the bit tree's dot products
+        acts = lstm.live.acts
+        h = acts.shape[3]
+        for l in range(acts.shape[1]):
+            for j in range(h):
+                lstm.hidden[l * h + j] = acts[s + 1, l, ACT_H, j]
     lstm.regs[STEPS] += 1
 
 
@@ -326,7 +357,8 @@ def _softmax_backward(lstm, win, s):
     probs[s, target] -= ONE
     for q in range(n_out):
         work[W_DHID, q] = ZERO
-    for k in range(256):
+    for i in range(lstm.regs[VOCAB]):   # a byte not seen then has p = 0 (unless it is the target)
+        k = lstm.vocab[i]
         d = probs[s, k]
         bo[GRAD, k] += d
         if abs(d) < SPARSE_P:
@@ -452,9 +484,10 @@ def _transpose(lstm):
             for k in range(wu.shape[3]):
                 lstm.wu_t[l, k, j] = wu[PARAM, l, j, k]
     if lstm.regs[OUTPUT] == SOFTMAX:
-        for k in range(256):
+        for i in range(lstm.regs[VOCAB]):
+            k = lstm.vocab[i]
             for q in range(wo.shape[2]):
-                lstm.wo_t[q, k] = wo[PARAM, k, q]
+                lstm.wo_t[q, i] = wo[PARAM, k, q]
 
 
 @njit(inline="always")
@@ -471,8 +504,15 @@ def _optimize(lstm, seq):
     adam(wu, lr, v_scale, 0, layer // 2)    # layer 0 has no layer below
     adam(wu, lr, v_scale, layer, wu.size // 3)
     adam(lstm.bg, lr, v_scale, 0, lstm.bg.size // 3)
-    adam(lstm.wo, lr, v_scale, 0, lstm.wo.size // 3)
-    adam(lstm.bo, lr, v_scale, 0, lstm.bo.size // 3)
+    if regs[OUTPUT] == SOFTMAX:    # the rows of bytes never seen have no gradient yet: nothing to do
+        n_out = lstm.wo.shape[2]
+        for i in range(regs[VOCAB]):
+            k = lstm.vocab[i]
+            adam(lstm.wo, lr, v_scale, k * n_out, (k + 1) * n_out)
+            adam(lstm.bo, lr, v_scale, k, k + 1)
+    else:
+        adam(lstm.wo, lr, v_scale, 0, lstm.wo.size // 3)
+        adam(lstm.bo, lr, v_scale, 0, lstm.bo.size // 3)
     _transpose(lstm)
 
 
@@ -556,6 +596,8 @@ def lstm_byte_update(lstm, byte):
     regs, live = lstm.regs, lstm.live
     s = regs[POS]
     live.seq[s, 1] = byte
+    if regs[OUTPUT] == SOFTMAX:
+        _learn_byte(lstm, byte)
     lstm.stats[LOSS_BITS] += _loss(lstm, s, byte)
     lstm.stats[LOSS_BYTES] += 1.0
     if s + 1 < live.probs.shape[0]:
