@@ -1,8 +1,9 @@
 """LSTM byte model: predicts the next byte from all bytes before it.
 
 As a model of the predictor (State, at the end): two inputs (its P(1) stretched and
-linear) and a weight set selected by its confidence and the bit position, from
-WARMUP bytes on; before, it trains but sits out. The blend (mixers/blend.py) may
+linear; the stretched one also weighed by the final mixer layers, FINAL_INPUT) and a
+weight set selected by its confidence and the bit position, from WARMUP bytes on;
+before, it trains but sits out. The blend (mixers/blend.py) may
 also mix its P(1) into the final probability. Off, a 1-cell stand-in keeps the
 types (one compiled predictor for both) and does nothing.
 Methods: predict; update (at a byte's end: train, then predict the next byte).
@@ -405,6 +406,9 @@ def lstm_predict_bytes(lstm, data, out):
 INPUTS = 2
 SELECTORS = (("LSTM confidence and bit position", 16 * 8),)
 MAY_SIT_OUT = True    # its weight set, until WARMUP bytes (and always when off)
+# Its stretch(p) also goes straight into the final layers, as in paq8px (mixers/network.py;
+# dickens 1 MB 209,031 -> 208,920 B, strong profile).
+FINAL_INPUT = 0
 # It trains from the first byte but joins the mixer only after this many bytes
 # (about neutral on dickens 1 KB-1 MB: docs/TUNING.md, "Hybrid").
 WARMUP = 1 << 13
