@@ -85,7 +85,10 @@ def new_predictor(settings):
     active_sets = [True] * len(set_rows)
     first_input = 1
     states = []
+    direct = -1    # the input the final layers weigh directly: a model's FINAL_INPUT
     for module, on, count in zip(MODELS, active, counts):
+        if on and hasattr(module, "FINAL_INPUT"):
+            direct = first_input + module.FINAL_INPUT
         if on:
             own = inputs[first_input:first_input + count]
             first_input += count
@@ -95,7 +98,7 @@ def new_predictor(settings):
         set_rows += [rows for _, rows in module.SELECTORS]
         active_sets += [on] * len(module.SELECTORS)
         states.append((module, own, first_set))
-    mixer = network.new_network(inputs, set_rows, active_sets, settings)
+    mixer = network.new_network(inputs, set_rows, active_sets, settings, direct)
     return Predictor(
         ctx=ctx,
         **{_name(module): module.new(settings, ctx, own, mixer.selected[first:first + len(module.SELECTORS)])

@@ -14,7 +14,10 @@ A set whose selector is -1 sits out the bit: only model sets after the first
 last in MODELS), so the loop over the others has a trip count known when compiling,
 which LLVM unrolls (4 % faster than a loop over all with a branch per set). The
 final layer's row: c0; strong: two final layers, one by c0 with the last byte's
-class, one by the ORDERS count with the bit position, their P(1) averaged.
+class, one by the ORDERS count with the bit position, their P(1) averaged. Strong:
+besides the sets' outputs, the final layers may weigh one model input directly (the
+`direct` input, halved as paq8px does: the byte LSTM's stretch(p), its FINAL_INPUT);
+its weight starts at 0.
 Learns: each layer toward the coded bit (w += lr x err). Layer 1's rate falls as
 bytes are coded: MIXER_LR + decay * LR_HALF / (LR_HALF + bytes), fast while the
 weights are far off, then settling (decay LR_DECAY; strong STRONG_MIXER_LR and
@@ -63,8 +66,9 @@ STRONG_SKIP = 80
 # of STRONG_SELECTORS' sets (all sets in the fast profile), 1 in the strong profile,
 # the rate's decay, the error up to which a set is not trained (-1: always trained),
 # the current word's length, the second final layer's row (strong), the two final
-# layers' P(1) (strong).
-RATE, FINAL_ROW, P, IN_USE, LIMIT, FIRST_STRONG, STRONG, DECAY, SKIP, WORD_LEN, FINAL2_ROW, P1, P2 = range(13)
+# layers' P(1) (strong), the input the final layers weigh directly (-1: none; strong only).
+RATE, FINAL_ROW, P, IN_USE, LIMIT, FIRST_STRONG, STRONG, DECAY, SKIP, WORD_LEN, FINAL2_ROW, P1, P2, DIRECT = range(14)
+DIRECT_SHIFT = 1
 # Character classes of bytes: a lower case letter, upper case, digit, space, line
 # end, punctuation, bracket or quote, anything else.
 CLASS_OF = np.full(256, 7, dtype=np.int64)
@@ -85,8 +89,8 @@ class Network(NamedTuple):
     rows: np.ndarray           # int64 [sets]: offsets + selected, for training
     set_out: np.ndarray        # int32 [sets]: layer-1 outputs (stretch domain)
     weights: np.ndarray        # int32 [rows of all sets, inputs]: layer 1
-    final_weights: np.ndarray  # int32 [FINAL_ROWS (strong: both layers' rows), sets]: layer 2
-    regs: np.ndarray           # int64 [13]
+    final_weights: np.ndarray  # int32 [FINAL_ROWS (strong: both layers' rows), sets + 1]: layer 2, the direct input last
+    regs: np.ndarray           # int64 [14]
     classes: np.ndarray        # int64 [256]: CLASS_OF
 
 
@@ -99,10 +103,11 @@ def memory(settings, n_inputs):
     return 4 * n_inputs * sum(rows for _, rows in STRONG_SELECTORS) if settings.strong else 0
 
 
-def new_network(inputs, set_rows, active_sets, settings):
+def new_network(inputs, set_rows, active_sets, settings, direct=-1):
     """`inputs`: the models' inputs with the bias first; `set_rows`: rows of each weight
     set; `active_sets`: which sets can be selected at all (the final layer's weights
-    start shared equally among them); the strong profile adds its own sets."""
+    start shared equally among them); `direct`: the input the strong final layers also
+    weigh, or -1; the strong profile adds its own sets."""
     inputs[0] = BIAS
     strong = settings.strong
     first_strong = len(set_rows)
@@ -110,7 +115,7 @@ def new_network(inputs, set_rows, active_sets, settings):
         set_rows = list(set_rows) + [rows for _, rows in STRONG_SELECTORS]
         active_sets = list(active_sets) + [True] * len(STRONG_SELECTORS)
     n_sets = len(set_rows)
-    final_weights = np.zeros((STRONG_FINAL_ROWS + STRONG_FINAL2_ROWS if strong else FINAL_ROWS, n_sets), dtype=np.int32)
+    final_weights = np.zeros((STRONG_FINAL_ROWS + STRONG_FINAL2_ROWS if strong else FINAL_ROWS, n_sets + 1), dtype=np.int32)
     final_weights[:, np.flatnonzero(active_sets)] = (1 << 16) // sum(active_sets)
     decay = STRONG_LR_DECAY if strong else LR_DECAY
     low = STRONG_MIXER_LR if strong else MIXER_LR
@@ -121,7 +126,7 @@ def new_network(inputs, set_rows, active_sets, settings):
         weights=np.full((sum(set_rows), inputs.size), 1 << 14, dtype=np.int32),
         final_weights=final_weights,
         regs=np.array([low + decay, 0, 2048, 0, weight_limit(inputs.size), first_strong, int(strong), decay,
-                       STRONG_SKIP if strong else -1, 0, 0, 0, 0], dtype=np.int64),
+                       STRONG_SKIP if strong else -1, 0, 0, 0, 0, direct if strong else -1], dtype=np.int64),
         classes=CLASS_OF.copy())
 
 
@@ -170,9 +175,16 @@ def predict(net, ctx, always):
 
 @njit(inline="always")
 def _final(net, row, n):
-    """P(1) of the final layer's row over the model sets in use and the strong ones."""
-    return squash((_final_sum(net, row, 0, n) + _final_sum(net, row, net.regs[FIRST_STRONG], net.selected.size))
-                  >> (16 - DOT_SHIFT))
+    """P(1) of the final layer's row over the model sets in use, the strong ones and the direct input."""
+    s = _final_sum(net, row, 0, n) + _final_sum(net, row, net.regs[FIRST_STRONG], net.selected.size)
+    if net.regs[DIRECT] >= 0:
+        s += np.int32(_direct(net) * (net.final_weights[unsigned(row), net.selected.size] >> DOT_SHIFT))
+    return squash(s >> (16 - DOT_SHIFT))
+
+
+@njit(inline="always")
+def _direct(net):
+    return net.inputs[unsigned(net.regs[DIRECT])] >> DIRECT_SHIFT
 
 
 @njit(inline="always")
@@ -196,9 +208,12 @@ def _final_sum(net, row, start, stop):
 
 @njit(inline="always")
 def _final_train(net, row, n, err):
-    """mixer_train of the final layer's row over the model sets in use and the strong ones."""
+    """mixer_train of the final layer's row over the model sets in use, the strong ones and the direct input."""
     _final_train_range(net, row, 0, n, err)
     _final_train_range(net, row, net.regs[FIRST_STRONG], net.selected.size, err)
+    if net.regs[DIRECT] >= 0:
+        w, r, i = net.final_weights, unsigned(row), net.selected.size
+        w[r, i] = clamp(np.int32(w[r, i] + (np.int32(_direct(net) * np.int32(err)) >> 14)), -WEIGHT_LIMIT, WEIGHT_LIMIT)
 
 
 @njit(inline="always")

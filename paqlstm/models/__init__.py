@@ -9,6 +9,8 @@ One model per module. A model module declares its footprint, as paq8px's models 
   active(settings)         (optional) False: it sits out, its inputs and sets unused
   MAY_SIT_OUT              (optional) True: its weight sets may sit out some bits
                            (selector -1); such models come last in MODELS
+  FINAL_INPUT              (optional) which of its inputs the network's final layers
+                           also weigh directly (one model at most)
 and its state and methods, in the predictor's call order:
   State                    a NamedTuple of NumPy arrays (its inputs and selectors are
                            views of the mixer's arrays: it writes them, never reads)

@@ -1,8 +1,9 @@
 """LSTM byte model: predicts the next byte from all bytes before it.
 
 As a model of the predictor (State, at the end): two inputs (its P(1) stretched and
-linear) and a weight set selected by its confidence and the bit position, from
-WARMUP bytes on; before, it trains but sits out. The blend (mixers/blend.py) may
+linear; the stretched one also weighed by the final mixer layers, FINAL_INPUT) and a
+weight set selected by its confidence and the bit position, from WARMUP bytes on;
+before, it trains but sits out. The blend (mixers/blend.py) may
 also mix its P(1) into the final probability. Off, a 1-cell stand-in keeps the
 types (one compiled predictor for both) and does nothing.
 Methods: predict; update (at a byte's end: train, then predict the next byte).
@@ -26,12 +27,13 @@ softmax's output weights only over bytes with p >= SPARSE_P and the actual byte:
 add almost nothing and cost most of the time; the bit tree's over the 8 nodes of the actual
 byte), the error flowing into each cell (dh, dc) is clipped to +-clip at every step, then
 one Adam step without momentum (as paq8px), learning rate decaying as lr / sqrt(1 +
-LR_DECAY * bytes seen). Embedding rows of bytes absent from the window are updated lazily.
-The hidden state runs on across windows; only the gradient is truncated. With delayed
-updates (lstm_update) a window's gradient is computed while the next window is coded and
-applied at that one's end: the backward pass (Window `trained`) reads only weights that
-coding leaves alone and writes only gradients, so another core can run it
-(engine.LstmTrainer), with the same result as one thread running it when it is due.
+LR_DECAY * bytes seen), down to LR_FLOOR * lr. Embedding rows of bytes absent from the
+window are updated lazily. The hidden state runs on across windows; only the gradient is
+truncated. With delayed updates (lstm_update) a window's gradient is computed while the
+next window is coded and applied at that one's end: the backward pass (Window `trained`)
+reads only weights that coding leaves alone and writes only gradients, so another core
+can run it (engine.LstmTrainer), with the same result as one thread running it when it
+is due.
 
 Determinism: float32 throughout, explicit loops in a fixed order, no fastmath and
 no libm on the prediction path: exp and tanh are polynomial / rational
@@ -90,6 +92,10 @@ N_FREGS = 3
 LOSS_BITS, LOSS_BYTES = range(2)
 N_STATS = 2
 LR_DECAY = F32(1e-4)
+# The decay stops at this fraction of lr (paq8px: 0.3), reached after ~1 MB: LSTM alone on
+# 3 MB of dickens 2.2934 -> 2.2921 bpb (0.2: 2.3099); whole dickens, with FINAL_INPUT,
+# 2,004,618 -> 2,004,505 B.
+LR_FLOOR = F32(0.1)
 FORGET_BIAS = 1.0
 P_SCALE = F32(4096.0)
 SPARSE_P = F32(1e-4)         # output-layer gradient skips bytes with p below this
@@ -497,7 +503,7 @@ def _optimize(lstm, seq):
     regs[UPDATES] += 1
     fregs[B2_POW] *= BETA2
     v_scale = ONE / (ONE - fregs[B2_POW])        # Adam's bias correction of the second moment
-    lr = fregs[LR] / np.sqrt(ONE + F32(regs[STEPS]) * LR_DECAY)
+    lr = max(fregs[LR] / np.sqrt(ONE + F32(regs[STEPS]) * LR_DECAY), fregs[LR] * LR_FLOOR)
     _adam_embedding(lstm, seq, lr, v_scale)
     wu = lstm.wu
     layer = wu.shape[2] * wu.shape[3]
@@ -630,6 +636,9 @@ def lstm_predict_bytes(lstm, data, out):
 INPUTS = 2
 SELECTORS = (("LSTM confidence and bit position", 16 * 8),)
 MAY_SIT_OUT = True    # its weight set, until WARMUP bytes (and always when off)
+# Its stretch(p) also goes straight into the final layers, as in paq8px (mixers/network.py;
+# strong profile: dickens 1 MB 209,031 -> 208,920 B, whole 2,005,192 -> 2,004,618).
+FINAL_INPUT = 0
 # It trains from the first byte but joins the mixer only after this many bytes
 # (about neutral on dickens 1 KB-1 MB: docs/TUNING.md, "Hybrid").
 WARMUP = 1 << 13
