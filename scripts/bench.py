@@ -36,10 +36,10 @@ LSTM_CODECS = ("paqlstm+model", "paqlstm+mixer/32", "paqlstm+mixer/48", "paqlstm
 
 
 def _paqlstm_options(codec, level):
-    """paqlstm's options for a codec name "paqlstm[-fast][+KIND[/MIXER_CELLS]][,OPTION=VALUE...]" (-fast:
+    """paqlstm's options for a codec name "paqlstm[-fast][+KIND[/MIXER_CELLS]][:OPTION=VALUE...]" (-fast:
     the fast profile; OPTION: any of paqlstm.compress's, threads too; e.g.
-    paqlstm+model,lstm_output=tree,lstm_update=delayed,threads=1)."""
-    codec, *pairs = codec.split(",")
+    paqlstm+model:lstm_output=tree:lstm_update=delayed:threads=1)."""
+    codec, *pairs = codec.split(":")
     name, _, lstm = codec.partition("+")
     kind, _, cells = lstm.partition("/")
     options = {"level": level, **({"profile": "fast"} if name == "paqlstm-fast" else {}),

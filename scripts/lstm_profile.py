@@ -45,12 +45,15 @@ def _run(lstm, data, parts):
                     bl.lstm_bit_p(lstm, c0)
                     c0 = 2 * c0 + ((data[i + 1] >> j) & 1)
         if s == horizon - 1 and parts >= 3:
+            bl._hand_over(lstm)
+            bl._transpose_wu(lstm)
             for t in range(horizon - 1, -1, -1):
                 bl._output_backward(lstm, live, t)
                 if parts >= 4:
                     bl._cells_backward(lstm, live, t)
             if parts >= 5:
-                bl._optimize(lstm, live.seq)
+                bl._update(lstm, live.seq, bl.STEP_AND_ADD)
+                bl._transpose_wo(lstm)
     return 0
 
 

@@ -52,7 +52,7 @@ GOLDEN = {
         "dickens-24K-lstm-blend": "f2e514b2d4295c240c95f55551950384774d092b88beac84676846fde3214fcb",
         "dickens-24K-lstm-learned": "378c7634e1961729f70d4174104c8f8f0c4cf9436c2248c25ca5aa5365ed40e9",
         "xml-24K-lstm-small": "9a271dc4a578ba62e7bbd2ae72952fbc4cad9e38267d34e6c25929bdf7a9cd8d",
-        "dickens-24K-lstm-tree-delayed": "5506bcb08a8fe8bfd39888e4c1b167b85f30d4dcdb993443b2e10176110a0478",
+        "dickens-24K-lstm-tree-delayed": "4ea4e9ac9a4b9f3c84c4d3d44e46520ab12fd19133bef9a48b95561b31c17dcc",
         "dickens-24K-mixer": "63ce7bb61e88d9f1fd7871400e7f1fa7175578dc7dfdf3cb1533ac125da2cbdd",
         "dickens-24K-mixer-learned": "e09c0e99c971606b18fb75a45f0d6ae6e78c32ae08a999239c843ea65f9bf020",
         "xml-24K-both-small": "61bca6127fe0be9f12cc6367a22cfd6982b677ad2f364553e0ed7f24cea24900",

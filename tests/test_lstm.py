@@ -10,7 +10,7 @@ import pytest
 
 from paqlstm.jit import njit
 from paqlstm.models.byte_lstm import (GRAD, OUTPUTS, PARAM, POS, SPARSE_P, STEPS, UPDATES, UPDATES_AT, _backward,
-                                      _forward, _transpose, lstm_bit_p, lstm_byte_update, lstm_expected_byte,
+                                      _forward, _hand_over, _transpose_wo, _transpose_wu, lstm_bit_p, lstm_expected_byte,
                                       lstm_memory, lstm_predict_bytes, lstm_weight_norm, new_lstm)
 from paqlstm.primitives.float32 import exp32, sigmoid32, tanh32
 
@@ -102,7 +102,7 @@ def test_backward_matches_finite_differences(layers, output):
     for a in (lstm.wx, lstm.wu, lstm.bg, lstm.wo, lstm.bo):
         a[PARAM] += rng.normal(0, 0.5, a[PARAM].shape).astype(np.float32)
     lstm.wu[PARAM, 0, cells:] = 0
-    _transpose(lstm)
+    _transpose_wo(lstm)
     _forward(lstm, 0)  # the first prediction again, from the edited weights
     out = np.zeros(8 * horizon, dtype=np.int64)
     lstm_predict_bytes(lstm, np.array(data[:-1], dtype=np.uint8), out)   # the tree's nodes are computed per bit
@@ -114,6 +114,8 @@ def test_backward_matches_finite_differences(layers, output):
     lstm.live.seq[horizon - 1, 1] = data[-1]
     if output == "softmax":   # so the output layer's gradient is complete here
         assert lstm.live.probs[lstm.live.probs > 0].min() >= SPARSE_P
+    _hand_over(lstm)
+    _transpose_wu(lstm)
     _backward(lstm, lstm.live)
 
     xs, ys = [0] + data[:-1], data

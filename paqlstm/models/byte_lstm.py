@@ -54,8 +54,8 @@ from ..jit import njit
 from ..primitives.float32 import HALF, ONE, exp32, sigmoid32
 from ..primitives.lstm_cell import ACT_C, ACT_H, N_ACTS, cell_backward, cell_forward
 from ..primitives.squash import clamp, stretch
-from ..primitives.training import (BETA2, EPS, GRAD, MOMENT, ONE_MINUS_BETA2, PARAM, adam, power, splitmix64,
-                                   uniform, weight_norm)
+from ..primitives.training import (BETA2, GRAD, MOMENT, PARAM, adam, adam_delta, adam_deltas, apply_deltas,
+                                   power, splitmix64, uniform, weight_norm)
 
 # Defaults for new_lstm (docs/TUNING.md, "LSTM kernel", has the measurements behind them).
 DEFAULT_CELLS = 32
@@ -74,8 +74,9 @@ ZERO = F32(0.0)
 W_Z, W_DHID, W_DZ, W_DU = range(4)
 W_FIRST_CARRY = 4
 # Integer registers.
-POS, STEPS, UPDATES, OUTPUT, DELAYED, PENDING, HANDED_OVER, ONE_THREAD, VOCAB = range(9)
-N_REGS = 9
+(POS, STEPS, UPDATES, OUTPUT, DELAYED, PENDING, HANDED_OVER, ONE_THREAD, VOCAB, TRAIN_STEPS, TRAIN_VOCAB,
+ STEPS_DUE) = range(12)
+N_REGS = 12
 # Output layers (the OUTPUT register): a softmax over the 256 byte values, or a bit tree: one
 # logistic unit per node of the byte's binary tree, 8 on the path of a byte instead of 256.
 SOFTMAX, BIT_TREE = range(2)
@@ -132,7 +133,9 @@ class Lstm(NamedTuple):
                         #   OUTPUT (SOFTMAX or BIT_TREE), DELAYED (UPDATE_NOW or UPDATE_DELAYED), PENDING
                         #   (the live window is full, waiting for lstm_window_end), HANDED_OVER (`trained`
                         #   holds a window), ONE_THREAD (delayed updates are computed here, when due),
-                        #   VOCAB (bytes seen so far)
+                        #   VOCAB (bytes seen so far), TRAIN_STEPS and TRAIN_VOCAB (STEPS and VOCAB when
+                        #   the window being trained ended: what its training reads, not the live ones),
+                        #   STEPS_DUE (GRAD holds Adam's steps, for lstm_window_end to add)
     fregs: np.ndarray   # float32 [N_FREGS]: LR, CLIP, B2_POW
     stats: np.ndarray   # float64 [N_STATS]: bits spent on actual bytes (ideal), bytes counted
     last_update: np.ndarray  # int64 [256]: optimizer step that last updated each embedding row
@@ -179,12 +182,13 @@ def new_lstm(cells, horizon, lr, clip, seed=0, layers=DEFAULT_LAYERS, output=OUT
         live=_new_window(horizon, layers, h),
         trained=_new_window(horizon if update == UPDATES_AT[UPDATE_DELAYED] else 1, layers, h),
         tree=np.zeros(512, dtype=np.float32),
-        regs=np.array([0, 0, 0, OUTPUTS.index(output), UPDATES_AT.index(update), 0, 0, 1, 0], dtype=np.int64),
+        regs=np.array([0, 0, 0, OUTPUTS.index(output), UPDATES_AT.index(update), 0, 0, 1, 0, 0, 0, 0],
+                      dtype=np.int64),
         fregs=fregs,
         stats=np.zeros(N_STATS, dtype=np.float64),
         last_update=np.zeros(256, dtype=np.int64),
     )
-    _transpose(lstm)
+    _transpose_wo(lstm)
     _forward(lstm, 0)
     return lstm
 
@@ -363,7 +367,7 @@ def _softmax_backward(lstm, win, s):
     probs[s, target] -= ONE
     for q in range(n_out):
         work[W_DHID, q] = ZERO
-    for i in range(lstm.regs[VOCAB]):   # a byte not seen then has p = 0 (unless it is the target)
+    for i in range(lstm.regs[TRAIN_VOCAB]):   # a byte not seen then has p = 0 (unless it is the target)
         k = lstm.vocab[i]
         d = probs[s, k]
         bo[GRAD, k] += d
@@ -460,11 +464,11 @@ def _backward(lstm, win):
 
 
 @njit(inline="always")
-def _adam_embedding(lstm, seq, lr, v_scale):
-    """Adam on the embedding rows of the window's input bytes only: the other rows have a zero
-    gradient, which leaves their weights alone and only decays their moment. That decay is
-    caught up (BETA2 ** steps missed) when a row is next used, so this is dense Adam up to
-    rounding, at the cost of a few rows instead of 256."""
+def _embedding_steps(lstm, seq, lr, v_scale, add):
+    """Adam's steps (adam_deltas) for the embedding rows of the window's input bytes only: the
+    other rows have a zero gradient, which leaves their weights alone and only decays their
+    moment. That decay is caught up (BETA2 ** steps missed) when a row is next used, so this
+    is dense Adam up to rounding, at the cost of a few rows instead of 256."""
     wx, last = lstm.wx, lstm.last_update
     step = lstm.regs[UPDATES]
     for s in range(seq.shape[0]):
@@ -475,20 +479,84 @@ def _adam_embedding(lstm, seq, lr, v_scale):
         last[b] = step
         for l in range(wx.shape[1]):
             for k in range(wx.shape[3]):
-                gr = wx[GRAD, l, b, k]
-                v = BETA2 * (wx[MOMENT, l, b, k] * decay) + ONE_MINUS_BETA2 * gr * gr
-                wx[MOMENT, l, b, k] = v
-                wx[PARAM, l, b, k] -= lr * gr / (np.sqrt(v * v_scale) + EPS)
-                wx[GRAD, l, b, k] = ZERO
+                delta, wx[MOMENT, l, b, k] = adam_delta(wx[MOMENT, l, b, k], wx[GRAD, l, b, k], lr, v_scale,
+                                                        decay)
+                if add:     # as it goes
+                    wx[PARAM, l, b, k] += delta
+                    wx[GRAD, l, b, k] = ZERO
+                else:       # for lstm_window_end to add
+                    wx[GRAD, l, b, k] = delta
+
+
+# How _update treats Adam's steps: leaves them in GRAD, adds those left there, or adds them as it goes.
+STEPS_ONLY, ADD_ONLY, STEP_AND_ADD = range(3)
 
 
 @njit(inline="always")
-def _transpose(lstm):
-    wu, wo = lstm.wu, lstm.wo
+def _step(a, mode, lr, v_scale, start, stop):
+    if mode == STEPS_ONLY:
+        adam_deltas(a, lr, v_scale, start, stop)
+    elif mode == ADD_ONLY:
+        apply_deltas(a, start, stop)
+    else:
+        adam(a, lr, v_scale, start, stop)
+
+
+@njit(inline="always")
+def _dense_steps(lstm, mode, lr, v_scale):
+    """_step on every weight but the embedding: those of the output layer only for the bytes
+    seen (the rows of the others have no gradient yet, nor a moment: their steps are 0)."""
+    wu, wo, bo = lstm.wu, lstm.wo, lstm.bo
+    layer = wu.shape[2] * wu.shape[3]
+    _step(wu, mode, lr, v_scale, 0, layer // 2)    # layer 0 has no layer below
+    _step(wu, mode, lr, v_scale, layer, wu.size // 3)
+    _step(lstm.bg, mode, lr, v_scale, 0, lstm.bg.size // 3)
+    n_out = wo.shape[2]
+    softmax = lstm.regs[OUTPUT] == SOFTMAX
+    for i in range(lstm.regs[TRAIN_VOCAB] if softmax else 256):
+        k = lstm.vocab[i] if softmax else i
+        _step(wo, mode, lr, v_scale, k * n_out, (k + 1) * n_out)
+        _step(bo, mode, lr, v_scale, k, k + 1)
+
+
+@njit(inline="always")
+def _update(lstm, seq, mode):
+    """The Adam step of the window whose steps are `seq` (mode STEP_AND_ADD), or its halves: the
+    steps left in GRAD (STEPS_ONLY: it reads and writes only what coding leaves alone, so it
+    can run beside it) and their addition (ADD_ONLY). Either way the same arithmetic."""
+    regs, fregs = lstm.regs, lstm.fregs
+    if mode != ADD_ONLY:
+        regs[UPDATES] += 1
+        fregs[B2_POW] *= BETA2
+    v_scale = ONE / (ONE - fregs[B2_POW])        # Adam's bias correction of the second moment
+    lr = max(fregs[LR] / np.sqrt(ONE + F32(regs[TRAIN_STEPS]) * LR_DECAY), fregs[LR] * LR_FLOOR)
+    if mode != ADD_ONLY:
+        _embedding_steps(lstm, seq, lr, v_scale, mode == STEP_AND_ADD)
+    else:
+        wx = lstm.wx
+        for s in range(seq.shape[0]):    # a row used twice: its GRAD is 0 the second time
+            b = seq[s, 0]
+            for l in range(wx.shape[1]):
+                for k in range(wx.shape[3]):
+                    wx[PARAM, l, b, k] += wx[GRAD, l, b, k]
+                    wx[GRAD, l, b, k] = ZERO
+    _dense_steps(lstm, mode, lr, v_scale)
+
+
+@njit(inline="always")
+def _transpose_wu(lstm):
+    """wu's transposed copy, for the backward pass (which alone reads it)."""
+    wu = lstm.wu
     for l in range(wu.shape[1]):
         for j in range(wu.shape[2]):
             for k in range(wu.shape[3]):
                 lstm.wu_t[l, k, j] = wu[PARAM, l, j, k]
+
+
+@njit(inline="always")
+def _transpose_wo(lstm):
+    """wo's transposed copy, for the softmax's forward pass: a column per byte seen."""
+    wo = lstm.wo
     if lstm.regs[OUTPUT] == SOFTMAX:
         for i in range(lstm.regs[VOCAB]):
             k = lstm.vocab[i]
@@ -497,29 +565,10 @@ def _transpose(lstm):
 
 
 @njit(inline="always")
-def _optimize(lstm, seq):
-    """One Adam step with the gradient of the window whose steps are `seq`."""
-    regs, fregs = lstm.regs, lstm.fregs
-    regs[UPDATES] += 1
-    fregs[B2_POW] *= BETA2
-    v_scale = ONE / (ONE - fregs[B2_POW])        # Adam's bias correction of the second moment
-    lr = max(fregs[LR] / np.sqrt(ONE + F32(regs[STEPS]) * LR_DECAY), fregs[LR] * LR_FLOOR)
-    _adam_embedding(lstm, seq, lr, v_scale)
-    wu = lstm.wu
-    layer = wu.shape[2] * wu.shape[3]
-    adam(wu, lr, v_scale, 0, layer // 2)    # layer 0 has no layer below
-    adam(wu, lr, v_scale, layer, wu.size // 3)
-    adam(lstm.bg, lr, v_scale, 0, lstm.bg.size // 3)
-    if regs[OUTPUT] == SOFTMAX:    # the rows of bytes never seen have no gradient yet: nothing to do
-        n_out = lstm.wo.shape[2]
-        for i in range(regs[VOCAB]):
-            k = lstm.vocab[i]
-            adam(lstm.wo, lr, v_scale, k * n_out, (k + 1) * n_out)
-            adam(lstm.bo, lr, v_scale, k, k + 1)
-    else:
-        adam(lstm.wo, lr, v_scale, 0, lstm.wo.size // 3)
-        adam(lstm.bo, lr, v_scale, 0, lstm.bo.size // 3)
-    _transpose(lstm)
+def _hand_over(lstm):
+    """What the training of the window that ends now reads of the live registers."""
+    lstm.regs[TRAIN_STEPS] = lstm.regs[STEPS]
+    lstm.regs[TRAIN_VOCAB] = lstm.regs[VOCAB]
 
 
 @njit(inline="always")
@@ -554,8 +603,13 @@ def lstm_train(lstm):
     """Delayed updates: the gradient of the window handed over (if any) into the GRAD slots. It
     reads the weights and writes only the gradient and `trained`, so it may run on another core
     while the next window is coded; the update waits for lstm_window_end."""
-    if lstm.regs[HANDED_OVER]:
+    regs = lstm.regs
+    if regs[HANDED_OVER]:
+        _transpose_wu(lstm)
         _backward(lstm, lstm.trained)
+        # One thread adds the steps as it goes; beside the coder they wait in GRAD.
+        _update(lstm, lstm.trained.seq, STEP_AND_ADD if regs[ONE_THREAD] else STEPS_ONLY)
+        regs[STEPS_DUE] = not regs[ONE_THREAD]
 
 
 @njit
@@ -563,20 +617,25 @@ def lstm_window_end(lstm):
     """Delayed updates, once the live window is full (PENDING) and lstm_train has finished: apply
     the gradient of the window handed over before, hand this one over, go on to the next."""
     regs, live, trained = lstm.regs, lstm.live, lstm.trained
+    if regs[STEPS_DUE]:
+        _update(lstm, trained.seq, ADD_ONLY)
+        regs[STEPS_DUE] = 0
     if regs[HANDED_OVER]:
-        _optimize(lstm, trained.seq)
+        _transpose_wo(lstm)
+    softmax = regs[OUTPUT] == SOFTMAX
     for s in range(live.seq.shape[0]):
         trained.seq[s, 0] = live.seq[s, 0]
         trained.seq[s, 1] = live.seq[s, 1]
-        for k in range(256):
+        for k in range(256 if softmax else 0):
             trained.probs[s, k] = live.probs[s, k]
-        for d in range(8):
+        for d in range(0 if softmax else 8):
             trained.node_p[s, d] = live.node_p[s, d]
     for s in range(live.acts.shape[0]):
         for layer in range(live.acts.shape[1]):
             for kind in range(live.acts.shape[2]):
                 for cell in range(live.acts.shape[3]):
                     trained.acts[s, layer, kind, cell] = live.acts[s, layer, kind, cell]
+    _hand_over(lstm)
     regs[HANDED_OVER] = 1
     regs[PENDING] = 0
     _next_window(lstm)
@@ -614,8 +673,11 @@ def lstm_byte_update(lstm, byte):
         if regs[ONE_THREAD]:
             lstm_catch_up(lstm)
     else:
+        _hand_over(lstm)
+        _transpose_wu(lstm)
         _backward(lstm, live)
-        _optimize(lstm, live.seq)
+        _update(lstm, live.seq, STEP_AND_ADD)
+        _transpose_wo(lstm)
         _next_window(lstm)
 
 

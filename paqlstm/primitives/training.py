@@ -46,15 +46,39 @@ def uniform(stream, shape, limit):
 
 
 @njit(inline="always")
-def adam(a, lr, v_scale, start, stop):
+def adam_delta(v, gr, lr, v_scale, decay=ONE):
+    """(Adam's step, the new second moment) for gradient gr and moment v (first decayed by `decay`)."""
+    v = BETA2 * (v * decay) + ONE_MINUS_BETA2 * gr * gr
+    return -(lr * gr / (np.sqrt(v * v_scale) + EPS)), v
+
+
+@njit(inline="always")
+def adam_deltas(a, lr, v_scale, start, stop):
     """Adam without momentum on a parameter array (leading axis PARAM, GRAD, MOMENT), flat
-    entries start..stop of each."""
+    entries start..stop of each, in two halves: the moments and each weight's step, left in
+    GRAD (this), then the steps added (apply_deltas). The weights are untouched until then,
+    so the steps can be computed while others read them."""
     flat = a.reshape(3, a.size // 3)
     for i in range(start, stop):
-        gr = flat[GRAD, i]
-        v = BETA2 * flat[MOMENT, i] + ONE_MINUS_BETA2 * gr * gr
-        flat[MOMENT, i] = v
-        flat[PARAM, i] -= lr * gr / (np.sqrt(v * v_scale) + EPS)
+        flat[GRAD, i], flat[MOMENT, i] = adam_delta(flat[MOMENT, i], flat[GRAD, i], lr, v_scale)
+
+
+@njit(inline="always")
+def apply_deltas(a, start, stop):
+    """The steps of adam_deltas added to the weights; GRAD cleared for the next gradient."""
+    flat = a.reshape(3, a.size // 3)
+    for i in range(start, stop):
+        flat[PARAM, i] += flat[GRAD, i]
+        flat[GRAD, i] = ZERO
+
+
+@njit(inline="always")
+def adam(a, lr, v_scale, start, stop):
+    """Adam without momentum on flat entries start..stop of a parameter array: both halves at once."""
+    flat = a.reshape(3, a.size // 3)
+    for i in range(start, stop):
+        delta, flat[MOMENT, i] = adam_delta(flat[MOMENT, i], flat[GRAD, i], lr, v_scale)
+        flat[PARAM, i] += delta
         flat[GRAD, i] = ZERO
 
 
