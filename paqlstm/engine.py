@@ -57,7 +57,6 @@ class LstmTrainer:
         self.training = self.pool.submit(lstm_kernel.lstm_train, self.net)
 
 
-
 def _trainer(model, settings, threads):
     """An LstmTrainer when the byte LSTM's updates are delayed and two threads code, else None."""
     delayed = settings.byte_model and settings.lstm_update == lstm_kernel.UPDATES_AT[lstm_kernel.UPDATE_DELAYED]

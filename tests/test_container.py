@@ -96,8 +96,8 @@ def test_framing_of_a_1k_input(shared_data):
 @pytest.mark.parametrize("options", [
     {},
     {"level": 3, "profile": "fast"},
-    {"lstm": "model", "lstm_cells": 7, "lstm_layers": 1, "lstm_horizon": 300, "lstm_lr": 1 / 3, "lstm_clip": 0.5,
-     "blend": "learn"},
+    {"lstm": "model", "lstm_cells": 7, "lstm_layers": 3, "lstm_horizon": 300, "lstm_lr": 1 / 3, "lstm_clip": 0.5,
+     "blend": "learn", "lstm_output": "tree", "lstm_update": "delayed"},
     {"lstm": "both", "mixer_cells": 9, "mixer_horizon": 5000, "mixer_lr": 1e-5, "mixer_clip": 2.0, "blend": 0.25},
     {"lstm": "mixer", "blend": 0.0, "hash_bits": 20, "history_bits": 16},
 ])

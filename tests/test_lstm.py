@@ -216,7 +216,7 @@ def test_delayed_updates_learn_as_well_one_window_later(output):
     data = np.frombuffer(b"the quick brown fox jumps over the lazy dog; " * 40, dtype=np.uint8)
     runs = {}
     for update in UPDATES_AT:
-        lstm = new_lstm(16, 10, 0.01, 5.0, output=output, update=update)
+        lstm = new_lstm(16, 10, 0.01, 5.0, layers=2, output=output, update=update)
         probs = np.zeros(8 * data.size, dtype=np.int64)
         lstm_predict_bytes(lstm, data, probs)
         runs[update] = probs, lstm

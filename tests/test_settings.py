@@ -59,7 +59,7 @@ def test_a_bare_lstm_flag_still_means_the_byte_model():
 
 def test_ladder_keys_are_the_lstm_options_with_their_compress_flags():
     assert list(LSTM_OPTIONS) == ["lstm_cells", "lstm_layers", "lstm_horizon", "lstm_lr", "lstm_clip", "mixer_cells",
-                                  "mixer_horizon", "mixer_lr", "mixer_clip", "blend"]
+                                  "mixer_horizon", "mixer_lr", "mixer_clip", "blend", "lstm_output", "lstm_update"]
     ladder_flags = {opt for param in command.ladder.params for opt in param.opts}
     compress_flags = {opt for param in COMPRESS.params for opt in param.opts}
     for name, option in LSTM_OPTIONS.items():
