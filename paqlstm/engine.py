@@ -51,10 +51,14 @@ class LstmTrainer:
         self.training = None
 
     def window_end(self):
-        if self.training is not None:
-            self.training.result()
+        self.wait()
         lstm_kernel.lstm_window_end(self.net)
         self.training = self.pool.submit(lstm_kernel.lstm_train, self.net)
+
+    def wait(self):
+        """Until the window handed over is trained (its steps still wait for lstm_window_end)."""
+        if self.training is not None:
+            self.training.result()
 
 
 def _trainer(model, settings, threads):
@@ -141,6 +145,8 @@ class Encoder:
     def stats(self):
         """Diagnostics of what was coded so far, as a JSON-ready dict: "lstm" is the byte LSTM
         model's, "lstm_mixer" the LSTM mixer's (None when off)."""
+        if self.trainer:    # its step counts and weights, not a second thread's work in progress
+            self.trainer.wait()
         window_bytes = np.full(len(self.costs), STATS_WINDOW)
         if len(self.costs) and self.position % STATS_WINDOW:
             window_bytes[-1] = self.position % STATS_WINDOW

@@ -28,8 +28,7 @@ class TimedTrainer(engine.LstmTrainer):
 
     def window_end(self):
         t0 = time.perf_counter()
-        if self.training is not None:
-            self.training.result()
+        self.wait()
         t1 = time.perf_counter()
         byte_lstm.lstm_window_end(self.net)
         t2 = time.perf_counter()

@@ -598,6 +598,14 @@ def _next_window(lstm):
     _forward(lstm, lstm.live.seq[last - 1, 1])
 
 
+@njit(inline="always")
+def _train(lstm, win, mode):
+    """Backpropagation through the window `win`, then its Adam step (_update's `mode`)."""
+    _transpose_wu(lstm)
+    _backward(lstm, win)
+    _update(lstm, win.seq, mode)
+
+
 @njit
 def lstm_train(lstm):
     """Delayed updates: the gradient of the window handed over (if any) into the GRAD slots. It
@@ -605,10 +613,8 @@ def lstm_train(lstm):
     while the next window is coded; the update waits for lstm_window_end."""
     regs = lstm.regs
     if regs[HANDED_OVER]:
-        _transpose_wu(lstm)
-        _backward(lstm, lstm.trained)
         # One thread adds the steps as it goes; beside the coder they wait in GRAD.
-        _update(lstm, lstm.trained.seq, STEP_AND_ADD if regs[ONE_THREAD] else STEPS_ONLY)
+        _train(lstm, lstm.trained, STEP_AND_ADD if regs[ONE_THREAD] else STEPS_ONLY)
         regs[STEPS_DUE] = not regs[ONE_THREAD]
 
 
@@ -649,9 +655,6 @@ def lstm_catch_up(lstm):
         lstm_window_end(lstm)
 
 
-
-
-
 @njit
 def lstm_byte_update(lstm, byte):
     """After each whole byte: score and store it, train when the window is full, predict the next.
@@ -674,9 +677,7 @@ def lstm_byte_update(lstm, byte):
             lstm_catch_up(lstm)
     else:
         _hand_over(lstm)
-        _transpose_wu(lstm)
-        _backward(lstm, live)
-        _update(lstm, live.seq, STEP_AND_ADD)
+        _train(lstm, live, STEP_AND_ADD)
         _transpose_wo(lstm)
         _next_window(lstm)
 
