@@ -27,6 +27,13 @@ LEVEL_TABLE_BITS = {
 # 512 MB of buckets pays more than the time it costs (exp/tune: whole dickens in the message).
 STRONG_LEVEL_TABLE_BITS = {**LEVEL_TABLE_BITS, 9: (29, 26)}
 DEFAULT_LEVEL = 9
+
+
+def level_tables(profile):
+    """The table sizes by level of a profile."""
+    return STRONG_LEVEL_TABLE_BITS if profile == STRONG else LEVEL_TABLE_BITS
+
+
 MIN_TABLE_BITS = 16           # smallest hashed-bucket or history table a model uses
 BUCKET_BYTES_PER_INPUT_BYTE = 128  # table bytes per input byte; more gains under 0.1 % (alice29, dickens 100 KB)
 LEARNED_BLEND = "learn"
@@ -75,8 +82,8 @@ def _is_number(value):
 class Option:
     """One setting of the model.
 
-    `high` is a number, or for the table sizes a function of the level (their default,
-    None, then means that maximum). `words` are values allowed besides the numbers (a
+    `high` is a number, or for the table sizes a function of the level and the profile
+    (their default, None, then means that maximum). `words` are values allowed besides the numbers (a
     str option takes only words); `aliases` are (value, word) pairs read as the word.
     An option with `stored_for` is part of the model (and of the archive header, when
     not at its default) only when the `lstm` option is one of those kinds. Options are
@@ -102,22 +109,22 @@ class Option:
     def metavar(self):
         return "|".join(({int: "N", float: "X", str: ""}[self.kind], *self.words)).lstrip("|")
 
-    def expected(self, level=None):
+    def expected(self, level=None, profile=None):
         """What the option takes, for help and error messages: '1-512', 'above 0, at most 1'."""
         if self.kind is bool:
             return "true or false"
         if self.kind is str:
             return "one of " + ", ".join(map(repr, self.words))
-        high = self.high(level) if callable(self.high) else self.high
+        high = self.high(level, profile) if callable(self.high) else self.high
         text = f"above {self.low}, at most {high}" if self.above_low else f"{self.low}-{high}"
         if callable(self.high):
-            text += f" at level {level}"
+            text += f" at level {level} of the {profile} profile"
         return text + "".join(f" or {word!r}" for word in self.words)
 
-    def check(self, value, level=None):
+    def check(self, value, level=None, profile=None):
         """value as the model takes it (numbers of a float option as float); PaqlstmError if not allowed.
-        `level` (already checked) bounds the table sizes."""
-        high = self.high(level) if callable(self.high) else self.high
+        `level` and `profile` (already checked) bound the table sizes."""
+        high = self.high(level, profile) if callable(self.high) else self.high
         if value is None and callable(self.high):
             return high
         if isinstance(value, str) and value in self.words:
@@ -131,7 +138,7 @@ class Option:
             allowed = (_is_int(value) if self.kind is int else _is_number(value)) and value <= high \
                 and (value > self.low if self.above_low else value >= self.low)
         if not allowed:
-            raise PaqlstmError(f"invalid {self.name} {_shown(value)}: expected {self.expected(level)}")
+            raise PaqlstmError(f"invalid {self.name} {_shown(value)}: expected {self.expected(level, profile)}")
         return float(value) if self.kind is float else value
 
     def parse(self, text):
@@ -147,9 +154,9 @@ SCHEMA = (   # in the order of Settings' fields; level comes first, as it bounds
     Option("profile", str, STRONG, "Model: 'strong', paq8-class, or 'fast', several times faster and a few "
            "per cent larger (--fast)", words=PROFILES),
     Option("hash_bits", int, None, "log2 bytes of the hashed context buckets (the level's, or fewer for a "
-           "short input)", low=MIN_TABLE_BITS, high=lambda level: STRONG_LEVEL_TABLE_BITS[level][0], command_line=False),
+           "short input)", low=MIN_TABLE_BITS, high=lambda level, profile: level_tables(profile)[level][0], command_line=False),
     Option("history_bits", int, None, "log2 bytes of the match model's history (the level's, or fewer for a "
-           "short input)", low=MIN_TABLE_BITS, high=lambda level: LEVEL_TABLE_BITS[level][1], command_line=False),
+           "short input)", low=MIN_TABLE_BITS, high=lambda level, profile: level_tables(profile)[level][1], command_line=False),
     Option("lstm", str, LSTM_OFF, "Which LSTM: 'model', a byte LSTM feeding the mixer (a bare --lstm); "
            "'mixer', the plan's LSTM mixer over the models' predictions, blended with the classic chain; 'both'; "
            "or 'off'. Slower, usually smaller", words=LSTM_KINDS, aliases=((False, LSTM_OFF), (True, LSTM_MODEL)),
@@ -213,11 +220,8 @@ class Settings:
         if self.blend is None:
             kind = OPTIONS["lstm"].check(self.lstm)
             object.__setattr__(self, "blend", MODEL_BLEND if kind == LSTM_MODEL else MIXER_BLEND)
-        if self.hash_bits is None:
-            table = STRONG_LEVEL_TABLE_BITS if self.profile == STRONG else LEVEL_TABLE_BITS
-            object.__setattr__(self, "hash_bits", table[OPTIONS["level"].check(self.level)][0])
-        for option in SCHEMA:
-            object.__setattr__(self, option.name, option.check(getattr(self, option.name), self.level))
+        for option in SCHEMA:   # level and profile first: they bound the table sizes
+            object.__setattr__(self, option.name, option.check(getattr(self, option.name), self.level, self.profile))
 
     def sized_for(self, input_size):
         """These settings with tables no larger than an input of input_size bytes can use."""

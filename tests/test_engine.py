@@ -52,6 +52,10 @@ def test_levels_and_settings_validation():
         Settings(level=4, hash_bits=LEVEL_TABLE_BITS[4][0] + 1)  # above the level's memory bound
     with pytest.raises(PaqlstmError):
         Settings(level=4, history_bits=8)
+    # Each profile's own bound: level 9's strong buckets are twice the fast profile's.
+    assert Settings(level=9, hash_bits=STRONG_LEVEL_TABLE_BITS[9][0]).hash_bits == 29
+    with pytest.raises(PaqlstmError, match="fast profile"):
+        Settings(level=9, profile="fast", hash_bits=STRONG_LEVEL_TABLE_BITS[9][0])
 
 
 def test_tables_sized_to_a_short_input_and_capped_by_the_level():

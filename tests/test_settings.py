@@ -120,7 +120,7 @@ def test_defaults_are_the_schemas():
     default = Settings()
     for option in SCHEMA:
         if option.name != "blend":
-            expected = option.default if option.default is not None else option.high(default.level)
+            expected = option.default if option.default is not None else option.high(default.level, default.profile)
             assert getattr(default, option.name) == expected
     assert paqlstm.Compressor().settings == default
     # The blend's default depends on the LSTM: the mixer's is the plan's, the byte model's only feeds the mixer.
@@ -129,7 +129,7 @@ def test_defaults_are_the_schemas():
 
 def test_api_keywords_are_the_schemas():
     for name, option in OPTIONS.items():
-        value = option.default if option.default is not None else (option.high(1) if callable(option.high) else 0.5)
+        value = option.default if option.default is not None else (option.high(1, "strong") if callable(option.high) else 0.5)
         assert getattr(paqlstm.Compressor(**{"level": 1, name: value}).settings, name) == value
     with pytest.raises(TypeError, match="unknown option 'lstm_cell'"):
         paqlstm.Compressor(lstm_cell=8)

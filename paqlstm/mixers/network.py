@@ -36,8 +36,8 @@ import numpy as np
 
 from ..contexts.registers import LINE_START, POS, bits_known, byte_ended, bytes_coded, c0, last_bytes, take_orders
 from ..jit import njit, unsigned
-from ..primitives.mixing import DOT_SHIFT, WEIGHT_LIMIT, mixer_dot, mixer_train, weight_limit
-from ..primitives.squash import clamp, squash
+from ..primitives.mixing import mixer_dot, mixer_train, weight_limit
+from ..primitives.squash import squash
 
 SELECTORS = (("partial byte", 256), ("last byte", 256), ("byte before", 256), ("orders seen and partial byte", 8 * 256))
 SET_C0, SET_C1, SET_C2, SET_ORDERS = range(4)
@@ -87,7 +87,8 @@ class Network(NamedTuple):
     selected: np.ndarray       # int64 [sets]: row picked in each set this bit, -1 = sits out
     offsets: np.ndarray        # int64 [sets]: first row of each set in `weights`
     rows: np.ndarray           # int64 [sets]: offsets + selected, for training
-    set_out: np.ndarray        # int32 [sets]: layer-1 outputs (stretch domain)
+    set_out: np.ndarray        # int32 [sets + 1]: layer-1 outputs (stretch domain; 0 for a set sitting out),
+                               # then the direct input: the final layers' inputs
     weights: np.ndarray        # int32 [rows of all sets, inputs]: layer 1
     final_weights: np.ndarray  # int32 [FINAL_ROWS (strong: both layers' rows), sets + 1]: layer 2, the direct input last
     regs: np.ndarray           # int64 [14]
@@ -122,7 +123,7 @@ def new_network(inputs, set_rows, active_sets, settings, direct=-1):
     return Network(
         inputs=inputs, selected=np.full(n_sets, -1, dtype=np.int64),
         offsets=np.cumsum((0,) + tuple(set_rows[:-1])).astype(np.int64), rows=np.zeros(n_sets, dtype=np.int64),
-        set_out=np.zeros(n_sets, dtype=np.int32),
+        set_out=np.zeros(n_sets + 1, dtype=np.int32),
         weights=np.full((sum(set_rows), inputs.size), 1 << 14, dtype=np.int32),
         final_weights=final_weights,
         regs=np.array([low + decay, 0, 2048, 0, weight_limit(inputs.size), first_strong, int(strong), decay,
@@ -148,6 +149,8 @@ def predict(net, ctx, always):
         _layer1(net, n)
         n += 1
     net.regs[IN_USE] = n
+    for k in range(n, first_strong):
+        net.set_out[k] = 0     # sitting out: no say in the final layers, which sum over every set
     if net.regs[STRONG]:
         cls = net.classes
         c1, c2 = cls[unsigned(c4 & 0xFF)], cls[unsigned((c4 >> 8) & 0xFF)]
@@ -162,7 +165,11 @@ def predict(net, ctx, always):
         row, row2 = c1 * 256 + partial, STRONG_FINAL_ROWS + orders * 8 + bits_known(ctx)
         net.regs[FINAL_ROW] = row
         net.regs[FINAL2_ROW] = row2
-        p1, p2 = _final(net, row, n), _final(net, row2, n)
+        last = net.selected.size
+        if net.regs[DIRECT] >= 0:
+            net.set_out[last] = net.inputs[unsigned(net.regs[DIRECT])] >> DIRECT_SHIFT
+        p1 = squash(mixer_dot(net.set_out, net.final_weights, row, last + 1))
+        p2 = squash(mixer_dot(net.set_out, net.final_weights, row2, last + 1))
         net.regs[P1] = p1
         net.regs[P2] = p2
         p = (p1 + p2 + 1) >> 1
@@ -174,55 +181,11 @@ def predict(net, ctx, always):
 
 
 @njit(inline="always")
-def _final(net, row, n):
-    """P(1) of the final layer's row over the model sets in use, the strong ones and the direct input."""
-    s = _final_sum(net, row, 0, n) + _final_sum(net, row, net.regs[FIRST_STRONG], net.selected.size)
-    if net.regs[DIRECT] >= 0:
-        s += np.int32(_direct(net) * (net.final_weights[unsigned(row), net.selected.size] >> DOT_SHIFT))
-    return squash(s >> (16 - DOT_SHIFT))
-
-
-@njit(inline="always")
-def _direct(net):
-    return net.inputs[unsigned(net.regs[DIRECT])] >> DIRECT_SHIFT
-
-
-@njit(inline="always")
 def _layer1(net, k):
     net.rows[k] = net.offsets[k] + net.selected[k]
     # The input count as the array's runtime size, not a constant: with a constant
     # LLVM unrolls the loop into scalar code instead of vectorising it.
     net.set_out[k] = mixer_dot(net.inputs, net.weights, net.rows[k], net.inputs.size)
-
-
-@njit(inline="always")
-def _final_sum(net, row, start, stop):
-    """The final layer's dot product over sets start..stop-1, before the shift
-    (mixer_dot's arithmetic over a range of sets: the model sets in use, the strong ones)."""
-    w, r = net.final_weights, unsigned(row)
-    s = np.int32(0)
-    for k in range(start, stop):
-        s = np.int32(s + np.int32(net.set_out[unsigned(k)] * (w[r, unsigned(k)] >> DOT_SHIFT)))
-    return s
-
-
-@njit(inline="always")
-def _final_train(net, row, n, err):
-    """mixer_train of the final layer's row over the model sets in use, the strong ones and the direct input."""
-    _final_train_range(net, row, 0, n, err)
-    _final_train_range(net, row, net.regs[FIRST_STRONG], net.selected.size, err)
-    if net.regs[DIRECT] >= 0:
-        w, r, i = net.final_weights, unsigned(row), net.selected.size
-        w[r, i] = clamp(np.int32(w[r, i] + (np.int32(_direct(net) * np.int32(err)) >> 14)), -WEIGHT_LIMIT, WEIGHT_LIMIT)
-
-
-@njit(inline="always")
-def _final_train_range(net, row, start, stop, err):
-    """mixer_train over sets start..stop-1."""
-    w, r, e = net.final_weights, unsigned(row), np.int32(err)
-    for k in range(start, stop):
-        i = unsigned(k)
-        w[r, i] = clamp(np.int32(w[r, i] + (np.int32(net.set_out[i] * e) >> 14)), -WEIGHT_LIMIT, WEIGHT_LIMIT)
 
 
 @njit(inline="always")
@@ -238,8 +201,9 @@ def update(net, ctx, bit):
     n = regs[IN_USE]
     first_strong = regs[FIRST_STRONG]
     if regs[STRONG]:
-        _final_train(net, regs[FINAL_ROW], n, ((bit << 12) - regs[P1]) * FINAL_LR)
-        _final_train(net, regs[FINAL2_ROW], n, ((bit << 12) - regs[P2]) * FINAL_LR)
+        last = net.selected.size + 1
+        mixer_train(net.set_out, net.final_weights, regs[FINAL_ROW], last, ((bit << 12) - regs[P1]) * FINAL_LR)
+        mixer_train(net.set_out, net.final_weights, regs[FINAL2_ROW], last, ((bit << 12) - regs[P2]) * FINAL_LR)
     else:
         mixer_train(net.set_out, net.final_weights, regs[FINAL_ROW], n, ((bit << 12) - regs[P]) * FINAL_LR)
     for k in range(n):

@@ -28,11 +28,11 @@ from ..contexts.registers import bits_known, byte_ended, bytes_coded, c0, last_b
 from ..jit import njit, unsigned
 from ..primitives.squash import stretch
 from ..primitives.statemap import new_statemaps, statemap_p, statemap_update
+from .match import expected_byte, followed, repeat_length
 
 INPUTS = 2
 SELECTORS = ()
 MIN_LEN = 32
-MAX_LEN = 65535
 MAX_VERIFY = MIN_LEN + 8 * 15   # a candidate's length is measured back this far at most (the top bucket)
 MAP_LIMIT = 1023
 HASH_MUL = 0x9E3779B1
@@ -117,14 +117,7 @@ def _update_byte(regs, history, positions, byte, pos):
     """`byte`, the pos-th byte coded, is in the history: follow the match, or when it
     is lost take the newest occurrence of the last MIN_LEN bytes if it repeats as many."""
     history_mask = history.size - 1
-    length = regs[LEN]
-    ptr = regs[PTR]
-    if length > 0 and history[unsigned(ptr & history_mask)] == byte:
-        ptr += 1
-        if length < MAX_LEN:
-            length += 1
-    else:
-        length = 0
+    ptr, length = followed(history, regs[PTR], regs[LEN], byte)
     if pos < MIN_LEN:
         return
     h = np.uint32(0)
@@ -133,12 +126,8 @@ def _update_byte(regs, history, positions, byte, pos):
                       * np.uint32(HASH_MUL))
     slot = unsigned(h ^ (h >> np.uint32(15))) & (positions.size - 1)
     candidate = np.int64(positions[slot])
-    if length == 0 and candidate > 0 and pos - candidate < history.size - MAX_LEN:
-        found = 0
-        while (found < MAX_VERIFY and found < candidate
-               and history[unsigned((candidate - found - 1) & history_mask)]
-               == history[unsigned((pos - found - 1) & history_mask)]):
-            found += 1
+    if length == 0:
+        found = repeat_length(history, candidate, pos, MAX_VERIFY)
         if found >= MIN_LEN:
             ptr = candidate
             length = found
@@ -149,4 +138,4 @@ def _update_byte(regs, history, positions, byte, pos):
     positions[slot] = pos
     regs[PTR] = ptr
     regs[LEN] = length
-    regs[EXPECTED] = history[unsigned(ptr & history_mask)] | 256 if length > 0 else 0
+    regs[EXPECTED] = expected_byte(history, ptr, length)

@@ -29,7 +29,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..contexts.registers import add_orders, bits_known, byte_ended, bytes_coded, c0, last_byte, nibble_ended
-from ..jit import njit
+from ..jit import njit, unsigned
 from ..primitives.memory import prefetch
 from ..primitives.squash import stretch
 from ..primitives.statemap import new_statemaps, statemap_p, statemap_update
@@ -191,31 +191,47 @@ def _hash_before(regs):
 @njit(inline="always")
 def match_update_byte(regs, history, positions, byte, pos):
     """`byte`, the pos-th byte coded, is in the history: find what the next byte is expected to be."""
-    history_mask = history.size - 1
-    table_mask = positions.size - 1
-    h = (_hash_before(regs) + byte) & table_mask
+    h = (_hash_before(regs) + byte) & (positions.size - 1)
     regs[HASH] = h
-    length = regs[LEN]
-    ptr = regs[PTR]
-    if length > 0 and history[ptr & history_mask] == byte:
-        ptr += 1
-        if length < MAX_LEN:
-            length += 1
-    else:
-        length = 0
+    ptr, length = followed(history, regs[PTR], regs[LEN], byte)
     if length == 0:
         ptr = positions[h]
-        if ptr > 0 and pos - ptr < history.size - MAX_LEN:
-            while (length < MAX_LEN and length < ptr
-                   and history[(ptr - length - 1) & history_mask]
-                   == history[(pos - length - 1) & history_mask]):
-                length += 1
+        length = repeat_length(history, ptr, pos, MAX_LEN)
         if length < MIN_LEN:
             length = 0
     positions[h] = pos
     regs[PTR] = ptr
     regs[LEN] = length
-    regs[EXPECTED] = history[ptr & history_mask] | 256 if length > 0 else 0
+    regs[EXPECTED] = expected_byte(history, ptr, length)
+
+
+# The three steps of following a match, shared with models/long_match.py.
+@njit(inline="always")
+def followed(history, ptr, length, byte):
+    """(ptr, length) after `byte`: one further if the match predicted it, else length 0."""
+    if length > 0 and history[unsigned(ptr & (history.size - 1))] == byte:
+        return ptr + 1, min(length + 1, MAX_LEN)
+    return ptr, 0
+
+
+@njit(inline="always")
+def repeat_length(history, candidate, pos, limit):
+    """How many bytes (at most `limit`) before position `candidate` repeat those before
+    `pos`; 0 for no candidate (0), or one so old that a match could outrun the history."""
+    mask = history.size - 1
+    length = 0
+    if candidate > 0 and pos - candidate < history.size - MAX_LEN:
+        while (length < limit and length < candidate
+               and history[unsigned((candidate - length - 1) & mask)]
+               == history[unsigned((pos - length - 1) & mask)]):
+            length += 1
+    return length
+
+
+@njit(inline="always")
+def expected_byte(history, ptr, length):
+    """The byte the match predicts, | 256, or 0 without a match."""
+    return history[unsigned(ptr & (history.size - 1))] | 256 if length > 0 else 0
 
 
 @njit(inline="always")
