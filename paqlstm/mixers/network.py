@@ -34,7 +34,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..contexts.registers import LINE_START, POS, bits_known, byte_ended, bytes_coded, c0, last_bytes, take_orders
+from ..contexts.registers import LINE_START, POS, bits_known, byte_ended, bytes_coded, c0, char_class, last_bytes, take_orders
 from ..jit import njit, unsigned
 from ..primitives.mixing import mixer_dot, mixer_train, weight_limit
 from ..primitives.squash import squash
@@ -69,16 +69,11 @@ STRONG_SKIP = 80
 # layers' P(1) (strong), the input the final layers weigh directly (-1: none; strong only).
 RATE, FINAL_ROW, P, IN_USE, LIMIT, FIRST_STRONG, STRONG, DECAY, SKIP, WORD_LEN, FINAL2_ROW, P1, P2, DIRECT = range(14)
 DIRECT_SHIFT = 1
-# Character classes of bytes: a lower case letter, upper case, digit, space, line
-# end, punctuation, bracket or quote, anything else.
-CLASS_OF = np.full(256, 7, dtype=np.int64)
-CLASS_OF[ord("a"):ord("z") + 1] = 0
-CLASS_OF[ord("A"):ord("Z") + 1] = 1
-CLASS_OF[ord("0"):ord("9") + 1] = 2
-CLASS_OF[[ord(c) for c in " "]] = 3
-CLASS_OF[[ord(c) for c in "\n\r"]] = 4
-CLASS_OF[[ord(c) for c in ".,;:!?-"]] = 5
-CLASS_OF[[ord(c) for c in "()[]{}<>\"'`"]] = 6
+# Character classes of bytes, the contexts' (registers.char_class) made coarser for
+# selectors: a lower case letter, upper case, digit, space or tab, line end,
+# punctuation (. ! ? , ; : - _), quotes, brackets and markup, anything else.
+COARSE_CLASS = np.array([7, 0, 1, 2, 3, 4, 5, 5, 6, 6, 6, 5, 7], dtype=np.int64)
+CLASS_OF = COARSE_CLASS[[char_class.py_func(byte) for byte in range(256)]]
 LETTERS = 1      # classes up to this one are letters (words)
 
 

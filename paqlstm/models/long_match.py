@@ -4,7 +4,7 @@ Predicts: the next bit of the byte that followed the most recent occurrence of t
 last MIN_LEN bytes, with a confidence learnt per match length and expected bit;
 0 (no opinion) when no match covers the bit.
 Context: the history of coded bytes (ctx.history, shared with models/match.py).
-After each byte, a hash of the last MIN_LEN bytes indexes a table of positions.
+After each byte, a rolling hash of the last MIN_LEN bytes indexes a table of positions.
 When the match is lost, the table's candidate is taken if it repeats at least
 MIN_LEN bytes. The short match model (MIN_LEN 6) often follows a short repeat that
 a longer one would beat; this one only ever follows long repeats: boilerplate,
@@ -36,11 +36,12 @@ MIN_LEN = 32
 MAX_VERIFY = MIN_LEN + 8 * 15   # a candidate's length is measured back this far at most (the top bucket)
 MAP_LIMIT = 1023
 HASH_MUL = 0x9E3779B1
+ROLL_OUT = pow(HASH_MUL, MIN_LEN, 1 << 32)   # the weight of a byte MIN_LEN old
 # Registers: where the match points in the history, its length, the expected byte
 # (| 256; 0: none), the expected bit (-1: none), the map entry of this bit, the
-# length of the match that failed in this byte (0: none).
-PTR, LEN, EXPECTED, EXPECTED_BIT, ENTRY, LOST = range(6)
-N_REGS = 6
+# length of the match that failed in this byte (0: none), the rolling hash.
+PTR, LEN, EXPECTED, EXPECTED_BIT, ENTRY, LOST, HASH = range(7)
+N_REGS = 7
 # A match this long that fails on one byte goes on after it (a changed field of a
 # repeated record) unless the table proposes another; lengths under MIN_LEN are
 # such recovered matches, with buckets of their own.
@@ -116,14 +117,17 @@ def update(m, ctx, bit):
 def _update_byte(regs, history, positions, byte, pos):
     """`byte`, the pos-th byte coded, is in the history: follow the match, or when it
     is lost take the newest occurrence of the last MIN_LEN bytes if it repeats as many."""
-    history_mask = history.size - 1
     ptr, length = followed(history, regs[PTR], regs[LEN], byte)
+    # The rolling hash of the last MIN_LEN bytes, sum of (byte + 1) * HASH_MUL ** age (age
+    # 1 the newest), mod 2**32: the byte that ages past MIN_LEN leaves it.
+    out = np.uint32(0)
+    if pos > MIN_LEN:
+        out = np.uint32(ROLL_OUT * (np.int64(history[unsigned((pos - MIN_LEN - 1) & (history.size - 1))]) + 1))
+    h = np.uint32(np.uint32(regs[HASH]) - out)
+    h = np.uint32((h + np.uint32(byte + 1)) * np.uint32(HASH_MUL))
+    regs[HASH] = h
     if pos < MIN_LEN:
         return
-    h = np.uint32(0)
-    for i in range(1, MIN_LEN + 1):
-        h = np.uint32((h + np.uint32(history[unsigned((pos - i) & history_mask)]) + np.uint32(1))
-                      * np.uint32(HASH_MUL))
     slot = unsigned(h ^ (h >> np.uint32(15))) & (positions.size - 1)
     candidate = np.int64(positions[slot])
     if length == 0:
