@@ -134,22 +134,22 @@ def state_after_ones(count):
 def test_the_same_hash_finds_its_bucket_with_the_states_intact():
     table = np.zeros(LINES * LINE, dtype=np.uint8)
     h = context_hash(line=5, checksum=0xA7)
-    bucket = find_bucket(table, LINES - 1, h)
+    bucket = find_bucket(table, LINES - 1, h, STATE_PRIORITY)
     assert bucket == bucket_line(LINES - 1, h) == 5 * LINE
     assert table[bucket] == 0xA7 and not table[bucket + 1:bucket + BUCKET].any()
     table[bucket + 1:bucket + BUCKET] = np.arange(1, BUCKET)
-    assert find_bucket(table, LINES - 1, h) == bucket
+    assert find_bucket(table, LINES - 1, h, STATE_PRIORITY) == bucket
     assert list(table[bucket + 1:bucket + BUCKET]) == list(range(1, BUCKET))
 
 
 def test_another_checksum_on_the_same_line_takes_another_bucket():
     table = np.zeros(LINES * LINE, dtype=np.uint8)
-    first = find_bucket(table, LINES - 1, context_hash(2, 0x11))
+    first = find_bucket(table, LINES - 1, context_hash(2, 0x11), STATE_PRIORITY)
     table[first + 1] = state_after_ones(3)   # seen: no longer the least used
-    second = find_bucket(table, LINES - 1, context_hash(2, 0x22, middle=0x777))
+    second = find_bucket(table, LINES - 1, context_hash(2, 0x22, middle=0x777), STATE_PRIORITY)
     assert second != first and second // LINE == first // LINE
     assert table[first] == 0x11 and table[first + 1] == state_after_ones(3)
-    assert find_bucket(table, LINES - 1, context_hash(2, 0x11)) == first
+    assert find_bucket(table, LINES - 1, context_hash(2, 0x11), STATE_PRIORITY) == first
 
 
 def test_a_full_line_replaces_its_least_used_bucket_only():
@@ -161,7 +161,7 @@ def test_a_full_line_replaces_its_least_used_bucket_only():
         table[line + k * BUCKET] = 0x40 + k
         table[line + k * BUCKET + 1] = state_after_ones(count)
     before = table.copy()
-    bucket = find_bucket(table, LINES - 1, context_hash(4, 0x99))
+    bucket = find_bucket(table, LINES - 1, context_hash(4, 0x99), STATE_PRIORITY)
     assert bucket == line + BUCKET
     assert table[bucket] == 0x99 and not table[bucket + 1:bucket + BUCKET].any()
     changed = np.flatnonzero(table != before)

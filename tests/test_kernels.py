@@ -7,7 +7,8 @@ import pytest
 
 from paqlstm.primitives.coder import decode_bit, decode_init, encode_bit, encode_flush, new_coder_state
 from paqlstm.primitives.squash import SQUASH_ANCHORS, SQUASH_TABLE, STRETCH_TABLE
-from paqlstm.primitives.states import NEXT_STATE, NUM_STATES, STATE_COUNTS
+from paqlstm.primitives.states import (NEXT_STATE, NUM_STATES, STATE_COUNTS, STRONG_NEXT_STATE, STRONG_NUM_STATES,
+                                      STRONG_STATE_COUNTS)
 from paqlstm.jit import njit
 
 
@@ -25,19 +26,21 @@ def test_squash_is_monotone_and_stretch_inverts_it():
         assert abs(SQUASH_TABLE[STRETCH_TABLE[p] + 2048] - p) <= max(3, p // 40, (4096 - p) // 40)
 
 
-def test_state_table_counts_follow_the_bits():
-    assert 200 <= NUM_STATES <= 256
+@pytest.mark.parametrize("next_state, counts, num_states", [(NEXT_STATE, STATE_COUNTS, NUM_STATES),
+                                                         (STRONG_NEXT_STATE, STRONG_STATE_COUNTS, STRONG_NUM_STATES)])
+def test_state_table_counts_follow_the_bits(next_state, counts, num_states):
+    assert 200 <= num_states <= 256
     # From "never seen", a run of ones only ever grows n1 (up to its bound) and keeps n0 at 0.
     s = 0
     for _ in range(60):
-        s = NEXT_STATE[s, 1]
-        assert STATE_COUNTS[s, 0] == 0
-    assert STATE_COUNTS[s, 1] > 30
+        s = next_state[s, 1]
+        assert counts[s, 0] == 0
+    assert counts[s, 1] > 30
     # A zero after a long run of ones is remembered, and the ones are discounted.
-    t = NEXT_STATE[s, 0]
-    assert STATE_COUNTS[t, 0] == 1 and STATE_COUNTS[t, 1] < STATE_COUNTS[s, 1]
-    assert np.all(NEXT_STATE[NUM_STATES:] == 0)
-    assert np.all(NEXT_STATE[:NUM_STATES] < NUM_STATES)
+    t = next_state[s, 0]
+    assert counts[t, 0] == 1 and counts[t, 1] < counts[s, 1]
+    assert np.all(next_state[num_states:] == 0)
+    assert np.all(next_state[:num_states] < num_states)
 
 
 @njit

@@ -8,33 +8,37 @@ context: the same stretch(P(1)) again when the state has seen one bit value only
 never-seen context, and for RUN_CONTEXTS the byte last seen after the context and
 how many times in a row (paq8's run model): while the partial byte agrees with that
 byte, P(its next bit) from a map by run length, expected bit, bit position and
-whether the context's bit history is deterministic.
+whether the context's bit history is deterministic. Strong also: its own state
+table (primitives/states.py, gentler discount), map entries of their own for the
+byte's first bit (its state, the context's byte-level history, means something else).
 Contexts: ctx.hashes, computed once per byte; at the nibble boundary each is
 combined with the first nibble, so a context's byte takes two buckets.
 Learns: each map entry toward the coded bit (rate 1 / (n + 1.5), n capped at
 STATEMAP_LIMIT); each state moves past the bit; buckets are replaced least used first;
 at a byte's end each run entry is extended or restarted with the byte.
-Also counts how many of orders 2-6 were seen before (ctx ORDERS, a weight-set selector).
+Also counts how many of orders 2-6 (strong: STRONG_ORDERS) were seen before (ctx ORDERS,
+a weight-set selector).
 Methods: predict; request (the next nibble's bucket lines and, at a byte's end, the
 run entries, before the mixers train, so their cache misses overlap the training);
 update (train, then find the next nibble's buckets and the next byte's runs).
-Memory: 2**hash_bits bytes of buckets, 11 KB of maps; strong: + 2**hash_bits / 4
-bytes of run entries (16-bit check, byte, run), 12 KB of run maps.
+Memory: 2**hash_bits bytes of buckets, 11 KB of maps (strong: 47 KB); strong: +
+2**hash_bits / 4 bytes of run entries (16-bit check, byte, run), 12 KB of run maps.
 """
 from typing import NamedTuple
 
 import numpy as np
 
-from ..contexts.hashed import O3, O4, O5, O6, O7, ORDERED, WORD, contexts
+from ..contexts.hashed import O3, O4, O5, O6, O7, O10, ORDERED, WORD, contexts
 from ..contexts.registers import add_orders, bits_known, byte_ended, c0, last_byte, nibble_ended
 from ..jit import njit, unsigned
 from ..primitives.buckets import LINE, bucket_line, find_bucket, nibble_node
 from ..primitives.hashing import combine
 from ..primitives.memory import aligned_zeros, prefetch
 from ..primitives.squash import stretch
-from ..primitives.states import DETERMINISTIC
+from ..primitives.states import (DETERMINISTIC, NEXT_STATE, STATE_COUNTS, STATE_PRIORITY, STRONG_DETERMINISTIC,
+                                 STRONG_NEXT_STATE, STRONG_STATE_COUNTS, STRONG_STATE_PRIORITY)
 from ..primitives.statemap import (new_statemaps, predict_states, predict_states_confident, statemap_p,
-                                   statemap_update, update_states)
+                                   statemap_update, update_histories)
 
 
 def INPUTS(settings):
@@ -48,16 +52,20 @@ def INPUTS(settings):
 RUN_CONTEXTS = (O3, O4, O5, O6, O7, WORD)
 RUN_LIMIT = 15          # run lengths above this share one map entry
 RUN_MAP = (RUN_LIMIT + 1) * 2 * 8 * 2
+RUN_MAP_LIMIT = 1023    # 255: alice29 / dickens 1 MB / xml 500 KB +4 / +11 / -3 B
 RUN_TABLE_SHIFT = 4     # run entries: 4 bytes per 16 bytes of buckets,
 RUN_TABLE_BITS = 28     # up to 256 MB of them (64 MB of runs): level 9's 512 MB would pass 1 GB of RSS
 
 SELECTORS = ()
 STATEMAP_LIMIT = 1023
+# Strong: the orders counted into ctx ORDERS (orders 2-6: dickens 1 MB +27 B; order 2 is
+# nearly always seen, order 10 tells long repeats apart).
+STRONG_ORDERS = (O3, O4, O5, O6, O10)
 
 
 class State(NamedTuple):
     table: np.ndarray      # uint8 buckets, 2**hash_bits bytes, starting on a cache line
-    maps: np.ndarray       # uint32 [contexts, 256]: state -> P(1), per context
+    maps: np.ndarray       # uint32 [contexts, 256]: state -> P(1), per context (strong: 512, the byte's first bit has its own 256)
     buckets: np.ndarray    # int64 [contexts]: each context's bucket for this nibble (its hash until found)
     slots: np.ndarray      # int64 [contexts]: index in `table` of each context's state for this bit
     line_mask: np.ndarray  # int64 [1]: lines in the table - 1
@@ -70,6 +78,9 @@ class State(NamedTuple):
     run_counts: np.ndarray    # int64 [R]: its run length
     run_index: np.ndarray     # int64 [R]: its map entry at this bit, -1: no prediction
     run_maps: np.ndarray      # uint32 [R, RUN_MAP]: (run, expected bit, bit position, deterministic) -> P(1)
+    next_state: np.ndarray    # uint8 [256, 2]: the profile's bit-history state table (primitives/states.py),
+    deterministic: np.ndarray  # int32 [256]: its states that saw one bit value only,
+    priority: np.ndarray       # int32 [256]: its bucket replacement priority
 
 
 def _run_entries(settings):
@@ -85,14 +96,17 @@ def new(settings, ctx, inputs, selected):
     lines = 1 << (settings.hash_bits - 6)
     runs = len(RUN_CONTEXTS) if settings.strong else 0
     n = contexts(settings)
-    m = State(aligned_zeros(lines * LINE, np.uint8), new_statemaps(n, 256),
+    counts = STRONG_STATE_COUNTS if settings.strong else STATE_COUNTS
+    m = State(aligned_zeros(lines * LINE, np.uint8), new_statemaps(n, 512 if settings.strong else 256, counts=counts),
               np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64),
               np.array([lines - 1], dtype=np.int64), inputs,
               np.array(RUN_CONTEXTS[:runs], dtype=np.int64),
               aligned_zeros(_run_entries(settings), np.uint32), np.full(runs, -1, dtype=np.int64),
               np.zeros(runs, dtype=np.int64), np.zeros(runs, dtype=np.int64),
               np.zeros(runs, dtype=np.int64), np.full(runs, -1, dtype=np.int64),
-              new_statemaps(runs, RUN_MAP, from_states=False))
+              new_statemaps(runs, RUN_MAP, from_states=False),
+              *((STRONG_NEXT_STATE, STRONG_DETERMINISTIC, STRONG_STATE_PRIORITY) if settings.strong
+                else (NEXT_STATE, DETERMINISTIC, STATE_PRIORITY)))
     _locate(m, ctx.hashes)
     _find_runs(m, ctx.hashes)
     return m
@@ -142,7 +156,7 @@ def _predict_runs(m, ctx, first):
         b = m.run_bytes[i]
         if b != 0 and (b >> (8 - k)) == partial:
             bit = (b >> (7 - k)) & 1
-            det = DETERMINISTIC[m.table[unsigned(m.slots[m.run_contexts[i]])]]
+            det = m.deterministic[m.table[unsigned(m.slots[m.run_contexts[i]])]]
             index = ((min(m.run_counts[i], RUN_LIMIT) * 2 + bit) * 8 + k) * 2 + det
             m.run_index[i] = index
             m.inputs[first + i] = stretch(statemap_p(m.run_maps, i, index))
@@ -155,13 +169,13 @@ def _predict_runs(m, ctx, first):
 def _train_runs(m, bit):
     for i in range(m.run_slots.size):
         if m.run_index[i] >= 0:
-            statemap_update(m.run_maps, i, m.run_index[i], bit, 255)
+            statemap_update(m.run_maps, i, m.run_index[i], bit, RUN_MAP_LIMIT)
 
 
 @njit(inline="always")
 def _locate(m, hashes):
     for i in range(m.buckets.size):
-        m.buckets[i] = find_bucket(m.table, m.line_mask[0], hashes[i])
+        m.buckets[i] = find_bucket(m.table, m.line_mask[0], hashes[i], m.priority)
 
 
 @njit(inline="always")
@@ -176,14 +190,17 @@ def predict(m, ctx):
     node = nibble_node(c0(ctx), bits_known(ctx))
     for i in range(m.buckets.size):
         m.slots[i] = m.buckets[i] + node
+    seen = 0
     if m.inputs.size > m.slots.size:
-        predict_states_confident(m.table, m.maps, m.slots, m.inputs)
+        predict_states_confident(m.table, m.maps, m.slots, m.inputs, 256 if bits_known(ctx) == 0 else 0,
+                                 m.deterministic)
         _predict_runs(m, ctx, 2 * m.slots.size)
+        for i in STRONG_ORDERS:
+            seen += m.table[unsigned(m.slots[i])] != 0
     else:
         predict_states(m.table, m.maps, m.slots, m.inputs)
-    seen = 0
-    for i in range(ORDERED):
-        seen += m.table[unsigned(m.slots[i])] != 0
+        for i in range(ORDERED):
+            seen += m.table[unsigned(m.slots[i])] != 0
     add_orders(ctx, seen)
 
 
@@ -201,7 +218,9 @@ def request(m, ctx):
 
 @njit(inline="always")
 def update(m, ctx, bit):
-    update_states(m.table, m.maps, m.slots, bit, STATEMAP_LIMIT)
+    # The bit just coded was the byte's first if one bit of the new byte is known now.
+    first = 256 if m.inputs.size > m.slots.size and bits_known(ctx) == 1 else 0
+    update_histories(m.table, m.maps, m.slots, bit, STATEMAP_LIMIT, first, m.next_state)
     _train_runs(m, bit)
     if byte_ended(ctx):
         _locate(m, ctx.hashes)

@@ -6,10 +6,10 @@ nibble: byte 0 is an 8-bit checksum of the context hash, bytes 1..15 are the sta
 of the 15 nodes of the nibble's binary tree. Four buckets share a 64-byte cache
 line, so a context costs two cache misses per byte (one per nibble), not eight.
 A lookup searches the line for the checksum; on a miss the least used bucket (the
-lowest count in its first node) is cleared and taken over.
+lowest count in its first node, by the state table's `priority`) is cleared and
+taken over.
 """
 from ..jit import njit, unsigned
-from .states import STATE_PRIORITY
 
 BUCKET = 16
 LINE = 64
@@ -22,7 +22,7 @@ def bucket_line(line_mask, h):
 
 
 @njit(inline="always")
-def find_bucket(table, line_mask, h):
+def find_bucket(table, line_mask, h, priority):
     """Index of the bucket for 32-bit context hash `h` in `table` (line_mask + 1 lines)."""
     checksum = (h >> 24) & 255
     line = bucket_line(line_mask, h)
@@ -31,13 +31,13 @@ def find_bucket(table, line_mask, h):
         if table[unsigned(b)] == checksum:
             return b
     best = line
-    best_priority = STATE_PRIORITY[table[unsigned(line + 1)]]
+    best_priority = priority[table[unsigned(line + 1)]]
     for k in range(1, LINE // BUCKET):
         b = line + k * BUCKET
-        priority = STATE_PRIORITY[table[unsigned(b + 1)]]
-        if priority < best_priority:
+        used = priority[table[unsigned(b + 1)]]
+        if used < best_priority:
             best = b
-            best_priority = priority
+            best_priority = used
     table[unsigned(best)] = checksum
     for j in range(1, BUCKET):
         table[unsigned(best + j)] = 0

@@ -10,17 +10,18 @@ import numpy as np
 
 from ..jit import njit, unsigned
 from .squash import stretch
-from .states import DETERMINISTIC, NEXT_STATE, initial_probability_22
+from .states import NEXT_STATE, STATE_COUNTS, initial_probability_22
 
 # 2^16 * 2 / (2n + 3): the learning rate 1/(n + 1.5) as a fixed-point multiplier.
 RECIPROCAL = (np.int64(1 << 17) // (2 * np.arange(1024, dtype=np.int64) + 3)).astype(np.int32)
 
 
-def new_statemaps(contexts, entries_per_context, from_states=True):
-    """Fresh maps: one row per context, each entry starting at its state's prior."""
+def new_statemaps(contexts, entries_per_context, from_states=True, counts=STATE_COUNTS):
+    """Fresh maps: one row per context, each entry starting at its state's prior (states
+    of the table whose `counts` are given)."""
     maps = np.zeros((contexts, entries_per_context), dtype=np.uint32)
     if from_states:
-        prior = initial_probability_22()
+        prior = initial_probability_22(counts)
         for start in range(0, entries_per_context, 256):
             stop = min(start + 256, entries_per_context)
             maps[:, start:stop] = (prior[: stop - start] << 10).astype(np.uint32)
@@ -56,18 +57,20 @@ def predict_states(table, maps, slots, inputs):
 
 
 @njit(inline="always")
-def predict_states_confident(table, maps, slots, inputs):
+def predict_states_confident(table, maps, slots, inputs, first, deterministic):
     """stretch(P(1)) of the state at table[slots[i]], by map row i, into inputs[n + i]
     when the state has seen only one bit value, else into inputs[i] (n = slots.size;
     the other gets 0, and both are 0 for a never-seen state): the mixer learns apart
     how far to trust a context that has always agreed with itself. (Splitting beats
     inputs[i] always and inputs[n + i] when deterministic, though the mixer could
-    express the same: each weight learns from its own cases only.)"""
+    express the same: each weight learns from its own cases only.) The row's entries
+    for the states start at `first` (a row may hold several sets of 256); `deterministic`:
+    the state table's."""
     n = slots.size
     for i in range(n):
         state = table[unsigned(slots[i])]
-        st = stretch(statemap_p(maps, i, state))
-        d = DETERMINISTIC[state]
+        st = stretch(statemap_p(maps, i, first + state))
+        d = deterministic[state]
         inputs[i] = st * (1 - d) if state != 0 else 0
         inputs[n + i] = st * d
 
@@ -75,8 +78,14 @@ def predict_states_confident(table, maps, slots, inputs):
 @njit(inline="always")
 def update_states(table, maps, slots, bit, limit):
     """Train map row i on the state at table[slots[i]], then move that state past the bit."""
+    update_histories(table, maps, slots, bit, limit, 0, NEXT_STATE)
+
+
+@njit(inline="always")
+def update_histories(table, maps, slots, bit, limit, first, next_state):
+    """update_states with map row i's entries from `first` and the state table `next_state`."""
     for i in range(slots.size):
         slot = unsigned(slots[i])
         state = table[slot]
-        statemap_update(maps, i, state, bit, limit)
-        table[slot] = NEXT_STATE[state, bit]
+        statemap_update(maps, i, first + state, bit, limit)
+        table[slot] = next_state[state, bit]
