@@ -12,7 +12,7 @@ import numpy as np
 from ..jit import njit, unsigned
 from ..primitives.hashing import combine
 from .registers import (C4, C8, C12, CASE, CLASSES, FIRST, LETTERS, LINE_START, POS, PREV_LINE_START,
-                        PUNCT, WORD0, WORD1, WORD2)
+                        PUNCT, WORD0, WORD1, WORD2, WORD3)
 
 # Orders 2-6 come first: how many of them were seen before (ORDERED) picks a weight set.
 O2, O3, O4, O5, O6, WORD, WORD_PAIR, WORD_SKIP, WORD_TRIPLE, O7, COLUMN = range(11)
@@ -21,10 +21,12 @@ ORDERED = 5
 
 # The strong profile's extra contexts (mixer inputs N_HASHED on), each measured to pay for
 # its two cache misses a byte; orders 8, 12 and 16, sparse (c4 & 0xFFFF0000, 0xFF00FF00),
-# bracket/quote nesting, word case and markup-tag-name contexts did not (issue 14).
+# bracket/quote nesting, word case and markup-tag-name contexts did not (issue 14), nor
+# word stems, the position in the sentence, case-folded orders or the word with the byte
+# above (docs/TUNING.md, text contexts).
 (O10, O24_MARKUP, INDIRECT1, INDIRECT2, WORD_SHAPE, WORD_PUNCT, PREV_WORD_SHAPE, CLASS_SHAPE,
- LETTERS6, WORD_ABOVE, FIRST_LETTER, ORDER2_SHAPE) = range(N_HASHED, N_HASHED + 12)
-N_STRONG = 12
+ LETTERS6, FIRST_LETTER, ORDER2_SHAPE, WRAP, WORD_QUAD) = range(N_HASHED, N_HASHED + 13)
+N_STRONG = 13
 
 
 def contexts(settings):
@@ -68,9 +70,12 @@ def _strong_hashes(ctx):
     out[PREV_WORD_SHAPE] = combine(combine(combine(w1, classes & 0xFFF), c4 & 0xFF), 120)
     out[CLASS_SHAPE] = combine(combine(classes, c4 & 0xFF), 118)          # the text's shape alone
     out[LETTERS6] = combine(combine(regs[LETTERS], c4 & 0xFF), 117)       # letters across word gaps
-    out[WORD_ABOVE] = combine(combine(w0, _above(ctx)), 119)
     out[FIRST_LETTER] = combine(combine(combine(regs[FIRST], regs[CASE]), w1), 114)
     out[ORDER2_SHAPE] = combine(combine(c4 & 0xFFFF, classes >> 8), 208)   # two bytes, the shape before them
+    # Where wrapped prose breaks its lines: the column past COLUMN's cap of 63, by the classes
+    # of the last two bytes rather than the bytes.
+    out[WRAP] = combine(combine(min(regs[POS] - regs[LINE_START], 127), classes & 0xFF), 121)
+    out[WORD_QUAD] = combine(combine(combine(combine(w0, w1), regs[WORD2]), regs[WORD3]), 123)   # phrases
 
 
 @njit(inline="always")

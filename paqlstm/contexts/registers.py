@@ -22,9 +22,9 @@ from ..primitives.hashing import MASK32, combine
 # four bytes before C8 (C12), the character classes of the last eight bytes (4 bits
 # each, newest lowest), the last punctuation byte and the words since it (low 4 bits),
 # the case shape of the current word, its first letter, and the last six letters
-# (5 bits each) across word gaps.
-(C12, CLASSES, PUNCT, CASE, FIRST, LETTERS) = range(11, 17)
-N_REGS = 17
+# (5 bits each) across word gaps; WORD3, the word before WORD2, moves with the words.
+(C12, CLASSES, PUNCT, CASE, FIRST, LETTERS, WORD3) = range(11, 18)
+N_REGS = 18
 
 
 class ByteContext(NamedTuple):
@@ -114,6 +114,7 @@ def advance(ctx, bit):
     if 97 <= lower <= 122:
         regs[WORD0] = combine(regs[WORD0], lower)
     elif regs[WORD0] != 0:
+        regs[WORD3] = regs[WORD2]
         regs[WORD2] = regs[WORD1]
         regs[WORD1] = regs[WORD0]
         regs[WORD0] = 0
