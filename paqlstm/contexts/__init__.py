@@ -11,7 +11,7 @@ Methods, in the predictor's call order:
                               before any model trains, so models can request their next
                               table lines early.
 Memory: the history, 2**history_bits bytes (the match model reads it too); the strong
-profile's indirect table, 512 KB.
+profile's indirect table, 512 KB (the two bytes that followed each pair).
 """
 import numpy as np
 
@@ -19,7 +19,7 @@ from ..jit import njit
 from .hashed import context_hashes, contexts
 from .registers import ByteContext, advance, new_registers
 
-INDIRECT = 65536 + 256
+INDIRECT = 65536
 
 
 def new_context(settings):

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..jit import njit, unsigned
 from ..primitives.hashing import combine
-from .registers import (C4, C8, C12, CASE, CLASSES, FIRST, LETTERS, LINE_START, POS, PREV_LINE_START,
+from .registers import (C4, C8, C12, CLASSES, LETTERS, LINE_START, POS, PREV_LINE_START,
                         PUNCT, WORD0, WORD1, WORD2, WORD3)
 
 # Orders 2-6 come first: how many of them were seen before (ORDERED) picks a weight set.
@@ -22,11 +22,12 @@ ORDERED = 5
 # The strong profile's extra contexts (mixer inputs N_HASHED on), each measured to pay for
 # its two cache misses a byte; orders 8, 12 and 16, sparse (c4 & 0xFFFF0000, 0xFF00FF00),
 # bracket/quote nesting, word case and markup-tag-name contexts did not (issue 14), nor
-# word stems, the position in the sentence, case-folded orders or the word with the byte
-# above (docs/TUNING.md, text contexts).
-(O10, O24_MARKUP, INDIRECT1, INDIRECT2, WORD_SHAPE, WORD_PUNCT, PREV_WORD_SHAPE, CLASS_SHAPE,
- LETTERS6, FIRST_LETTER, ORDER2_SHAPE, WRAP, WORD_QUAD) = range(N_HASHED, N_HASHED + 13)
-N_STRONG = 13
+# word stems, the position in the sentence, case-folded orders, the word with the byte
+# above, the indirect context of the last byte alone or the first letter with the
+# previous word (docs/TUNING.md, text contexts).
+(O10, O24_MARKUP, INDIRECT_PAIR, WORD_SHAPE, WORD_PUNCT, PREV_WORD_SHAPE, CLASS_SHAPE,
+ LETTERS6, ORDER2_SHAPE, WRAP, WORD_QUAD) = range(N_HASHED, N_HASHED + 11)
+N_STRONG = 11
 
 
 def contexts(settings):
@@ -62,15 +63,13 @@ def _strong_hashes(ctx):
     out[O10] = combine(combine(combine(c4, c8), c12 & 0xFFFF), 101)
     # Long repeats pay in markup and tables; in prose they only evict other contexts' buckets.
     out[O24_MARKUP] = 122 if _prose(classes) else combine(_older(ctx, combine(combine(c4, c8), c12), 12, 24), 122)
-    # Indirect: the bytes that followed the last two occurrences of the last byte / pair.
-    out[INDIRECT1] = combine(combine(c4 & 0xFF, ctx.indirect[unsigned(65536 + (c4 & 0xFF))]), 108)
-    out[INDIRECT2] = combine(combine(c4 & 0xFFFF, ctx.indirect[unsigned(c4 & 0xFFFF)]), 109)
+    # Indirect: the bytes that followed the last two occurrences of the last pair.
+    out[INDIRECT_PAIR] = combine(combine(c4 & 0xFFFF, ctx.indirect[unsigned(c4 & 0xFFFF)]), 109)
     out[WORD_SHAPE] = combine(combine(w0, classes & 0xFFFF), 110)          # the word, what came before it
     out[WORD_PUNCT] = combine(combine(combine(w0, regs[PUNCT]), c4 & 0xFF), 111)
     out[PREV_WORD_SHAPE] = combine(combine(combine(w1, classes & 0xFFF), c4 & 0xFF), 120)
     out[CLASS_SHAPE] = combine(combine(classes, c4 & 0xFF), 118)          # the text's shape alone
     out[LETTERS6] = combine(combine(regs[LETTERS], c4 & 0xFF), 117)       # letters across word gaps
-    out[FIRST_LETTER] = combine(combine(combine(regs[FIRST], regs[CASE]), w1), 114)
     out[ORDER2_SHAPE] = combine(combine(c4 & 0xFFFF, classes >> 8), 208)   # two bytes, the shape before them
     # Where wrapped prose breaks its lines: the column past COLUMN's cap of 63, by the classes
     # of the last two bytes rather than the bytes.

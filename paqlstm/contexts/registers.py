@@ -21,18 +21,18 @@ from ..primitives.hashing import MASK32, combine
 # The strong profile's text registers, moved only when ctx.indirect is allocated: the
 # four bytes before C8 (C12), the character classes of the last eight bytes (4 bits
 # each, newest lowest), the last punctuation byte and the words since it (low 4 bits),
-# the case shape of the current word, its first letter, and the last six letters
-# (5 bits each) across word gaps; WORD3, the word before WORD2, moves with the words.
-(C12, CLASSES, PUNCT, CASE, FIRST, LETTERS, WORD3) = range(11, 18)
-N_REGS = 18
+# and the last six letters (5 bits each) across word gaps; WORD3, the word before
+# WORD2, moves with the words.
+(C12, CLASSES, PUNCT, LETTERS, WORD3) = range(11, 16)
+N_REGS = 16
 
 
 class ByteContext(NamedTuple):
     regs: np.ndarray      # int64 [N_REGS]
     history: np.ndarray   # uint8 ring buffer of the coded bytes; byte i at i & (size - 1)
     hashes: np.ndarray    # int64 [contexts]: the hashed contexts of the current byte
-    indirect: np.ndarray  # int64 [65536 + 256]: the two bytes that followed each last pair
-                          # and byte (strong profile; empty in the fast one)
+    indirect: np.ndarray  # int64 [65536]: the two bytes that followed each pair of bytes
+                          # (strong profile; empty in the fast one)
 
 
 def new_registers():
@@ -161,11 +161,9 @@ def char_class(byte):
 def _advance_text(ctx, byte):
     regs, table = ctx.regs, ctx.indirect
     c4 = regs[C4]
-    # Indirect: the byte now coded followed the pair and the byte before it.
+    # Indirect: the byte now coded followed the pair before it.
     pair = (c4 >> 8) & 0xFFFF
     table[unsigned(pair)] = ((table[unsigned(pair)] << 8) | byte) & 0xFFFF
-    one = 65536 + ((c4 >> 8) & 0xFF)
-    table[unsigned(one)] = ((table[unsigned(one)] << 8) | byte) & 0xFFFF
     regs[C12] = ((regs[C12] << 8) | (regs[C8] >> 24)) & MASK32
     cls = char_class(byte)
     regs[CLASSES] = ((regs[CLASSES] << 4) | cls) & MASK32
@@ -173,16 +171,5 @@ def _advance_text(ctx, byte):
         regs[PUNCT] = byte << 4
     elif regs[WORD0] == 0 and cls == 4 and (c4 >> 8) & 0xFF != 32:
         regs[PUNCT] = (regs[PUNCT] & ~0xF) | min((regs[PUNCT] & 0xF) + 1, 15)
-    # CASE: 0 no word, 1 lower, 2 one capital, 3 capitals, 4 Capitalized, 5 mIxed.
     if cls == 1 or cls == 2:
         regs[LETTERS] = ((regs[LETTERS] << 5) | (byte & 31)) & 0x3FFFFFFF
-        shape = regs[CASE]
-        if shape == 0:
-            regs[FIRST] = byte | 32
-            regs[CASE] = cls
-        elif shape == 2:
-            regs[CASE] = 3 if cls == 2 else 4
-        elif (shape == 1 and cls == 2) or (shape == 3 and cls == 1) or (shape == 4 and cls == 2):
-            regs[CASE] = 5
-    else:
-        regs[CASE] = 0
