@@ -11,8 +11,8 @@ import numpy as np
 
 from ..jit import njit, unsigned
 from ..primitives.hashing import combine
-from .registers import (C4, C8, C12, CLASSES, LETTERS, LINE_START, POS, PREV_LINE_START,
-                        PUNCT, WORD0, WORD1, WORD2, WORD3)
+from .registers import (C4, C8, C12, CLASSES, FIRST, LETTERS, LINE_START, POS, PREV_FIRST,
+                        PREV_LINE_START, PUNCT, WORD0, WORD1, WORD2, WORD3)
 
 # Orders 2-6 come first: how many of them were seen before (ORDERED) picks a weight set.
 O2, O3, O4, O5, O6, WORD, WORD_PAIR, WORD_SKIP, WORD_TRIPLE, O7, COLUMN = range(11)
@@ -24,10 +24,11 @@ ORDERED = 5
 # bracket/quote nesting, word case and markup-tag-name contexts did not (issue 14), nor
 # word stems, the position in the sentence, case-folded orders, the word with the byte
 # above, the indirect context of the last byte alone or the first letter with the
-# previous word (docs/TUNING.md, text contexts).
+# previous word (docs/TUNING.md, text contexts). WORD_FIRST fills the mixer's last
+# 8-lane vector (63 of 64 inputs).
 (O10, O24_MARKUP, INDIRECT_PAIR, WORD_SHAPE, WORD_PUNCT, PREV_WORD_SHAPE, CLASS_SHAPE,
- LETTERS6, ORDER2_SHAPE, WRAP, WORD_QUAD) = range(N_HASHED, N_HASHED + 11)
-N_STRONG = 11
+ LETTERS6, ORDER2_SHAPE, WRAP, WORD_QUAD, WORD_FIRST) = range(N_HASHED, N_HASHED + 12)
+N_STRONG = 12
 
 
 def contexts(settings):
@@ -75,6 +76,8 @@ def _strong_hashes(ctx):
     # of the last two bytes rather than the bytes.
     out[WRAP] = combine(combine(min(regs[POS] - regs[LINE_START], 127), classes & 0xFF), 121)
     out[WORD_QUAD] = combine(combine(combine(combine(w0, w1), regs[WORD2]), regs[WORD3]), 123)   # phrases
+    # The word with the previous word's first letter (between words: the last word's).
+    out[WORD_FIRST] = combine(combine(w0, regs[PREV_FIRST] if w0 != 0 else regs[FIRST]), 124)
 
 
 @njit(inline="always")

@@ -21,10 +21,11 @@ from ..primitives.hashing import MASK32, combine
 # The strong profile's text registers, moved only when ctx.indirect is allocated: the
 # four bytes before C8 (C12), the character classes of the last eight bytes (4 bits
 # each, newest lowest), the last punctuation byte and the words since it (low 4 bits),
-# and the last six letters (5 bits each) across word gaps; WORD3, the word before
-# WORD2, moves with the words.
-(C12, CLASSES, PUNCT, LETTERS, WORD3) = range(11, 16)
-N_REGS = 16
+# the last six letters (5 bits each) across word gaps, the first letters of the
+# current (or last) word and of the word before it; WORD3, the word before WORD2, moves
+# with the words.
+(C12, CLASSES, PUNCT, LETTERS, FIRST, PREV_FIRST, WORD3) = range(11, 18)
+N_REGS = 18
 
 
 class ByteContext(NamedTuple):
@@ -173,3 +174,7 @@ def _advance_text(ctx, byte):
         regs[PUNCT] = (regs[PUNCT] & ~0xF) | min((regs[PUNCT] & 0xF) + 1, 15)
     if cls == 1 or cls == 2:
         regs[LETTERS] = ((regs[LETTERS] << 5) | (byte & 31)) & 0x3FFFFFFF
+        before = (regs[CLASSES] >> 4) & 0xF
+        if before != 1 and before != 2:     # a word starts
+            regs[PREV_FIRST] = regs[FIRST]
+            regs[FIRST] = byte | 32
