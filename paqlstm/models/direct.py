@@ -1,7 +1,8 @@
 """Direct model: order 0 and order 1, bit histories in tables indexed by the context itself.
 
 Predicts: P(1) of each of its two contexts, from a bit-history state (primitives/
-states.py) turned into a probability by an adaptive map per context.
+states.py; strong: a table of its own, quicker to forget) turned into a probability
+by an adaptive map per context.
 Contexts: the partial byte c0 (order 0); c0 with the last byte (order 1). Few
 enough to index directly: no hashing, no collisions.
 Learns: each map entry toward the coded bit (rate 1 / (n + 1.5), n capped at
@@ -16,7 +17,8 @@ from ..contexts.registers import c0, last_byte
 from ..jit import njit
 from ..primitives.buckets import LINE
 from ..primitives.memory import aligned_zeros
-from ..primitives.statemap import new_statemaps, predict_states, update_states
+from ..primitives.statemap import new_statemaps, predict_states, update_histories
+from ..primitives.states import DIRECT_NEXT_STATE, DIRECT_STATE_COUNTS, NEXT_STATE, STATE_COUNTS
 
 INPUTS = 2
 SELECTORS = ()
@@ -30,6 +32,7 @@ class State(NamedTuple):
     maps: np.ndarray     # uint32 [2, 256]: state -> P(1), per context
     slots: np.ndarray    # int64 [2]: index in `table` of each context's state for this bit
     inputs: np.ndarray   # int32 [2], a view of the mixer's inputs
+    next_state: np.ndarray  # uint8 [256, 2]: the profile's state table (strong: primitives/states.py's DIRECT_*)
 
 
 def memory(settings):
@@ -37,8 +40,9 @@ def memory(settings):
 
 
 def new(settings, ctx, inputs, selected):
-    return State(aligned_zeros(TABLE_LINES * LINE, np.uint8), new_statemaps(INPUTS, 256),
-                 np.zeros(INPUTS, dtype=np.int64), inputs)
+    next_state, counts = (DIRECT_NEXT_STATE, DIRECT_STATE_COUNTS) if settings.strong else (NEXT_STATE, STATE_COUNTS)
+    return State(aligned_zeros(TABLE_LINES * LINE, np.uint8), new_statemaps(INPUTS, 256, counts=counts),
+                 np.zeros(INPUTS, dtype=np.int64), inputs, next_state)
 
 
 @njit(inline="always")
@@ -50,4 +54,4 @@ def predict(m, ctx):
 
 @njit(inline="always")
 def update(m, ctx, bit):
-    update_states(m.table, m.maps, m.slots, bit, STATEMAP_LIMIT)
+    update_histories(m.table, m.maps, m.slots, bit, STATEMAP_LIMIT, 0, m.next_state)
