@@ -1,7 +1,8 @@
 """Direct model: order 0 and order 1, bit histories in tables indexed by the context itself.
 
 Predicts: P(1) of each of its two contexts, from a bit-history state (primitives/
-states.py) turned into a probability by an adaptive map per context. Strong: also
+states.py; strong: a table of its own, quicker to forget) turned into a probability
+by an adaptive map per context. Strong: also
 P(1) of orders 1 and 2 as adaptive probabilities kept per context itself (no bit
 history between): what a context has meant, beside what its recent bits suggest.
 Contexts: the partial byte c0 (order 0); c0 with the last byte (order 1). Few
@@ -22,7 +23,8 @@ from ..jit import njit
 from ..primitives.buckets import LINE
 from ..primitives.memory import aligned_zeros
 from ..primitives.squash import stretch
-from ..primitives.statemap import new_statemaps, predict_states, statemap_p, statemap_update, update_states
+from ..primitives.statemap import new_statemaps, predict_states, statemap_p, statemap_update, update_histories
+from ..primitives.states import DIRECT_NEXT_STATE, DIRECT_STATE_COUNTS, NEXT_STATE, STATE_COUNTS
 
 SELECTORS = ()
 STATEMAP_LIMIT = 1023
@@ -47,6 +49,7 @@ class State(NamedTuple):
     inputs: np.ndarray         # int32 [INPUTS], a view of the mixer's inputs
     counters: np.ndarray       # uint32 [1, COUNTERS] (strong; else [1, 1]): P(1) and count, as a map's entries
     counter_slots: np.ndarray  # int64 [2] (strong; else [0]): this bit's entry of each order
+    next_state: np.ndarray     # uint8 [256, 2]: the profile's state table (strong: primitives/states.py's DIRECT_*)
 
 
 def memory(settings):
@@ -54,10 +57,11 @@ def memory(settings):
 
 
 def new(settings, ctx, inputs, selected):
-    return State(aligned_zeros(TABLE_LINES * LINE, np.uint8), new_statemaps(2, 256),
+    next_state, counts = (DIRECT_NEXT_STATE, DIRECT_STATE_COUNTS) if settings.strong else (NEXT_STATE, STATE_COUNTS)
+    return State(aligned_zeros(TABLE_LINES * LINE, np.uint8), new_statemaps(2, 256, counts=counts),
                  np.zeros(2, dtype=np.int64), inputs,
                  new_statemaps(1, COUNTERS if settings.strong else 1, False),
-                 np.zeros(2 if settings.strong else 0, dtype=np.int64))
+                 np.zeros(2 if settings.strong else 0, dtype=np.int64), next_state)
 
 
 @njit(inline="always")
@@ -76,6 +80,6 @@ def predict(m, ctx):
 
 @njit(inline="always")
 def update(m, ctx, bit):
-    update_states(m.table, m.maps, m.slots, bit, STATEMAP_LIMIT)
+    update_histories(m.table, m.maps, m.slots, bit, STATEMAP_LIMIT, 0, m.next_state)
     for i in range(m.counter_slots.size):
         statemap_update(m.counters, 0, m.counter_slots[i], bit, COUNTER_LIMIT)

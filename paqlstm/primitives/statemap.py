@@ -10,7 +10,7 @@ import numpy as np
 
 from ..jit import njit, unsigned
 from .squash import stretch
-from .states import NEXT_STATE, STATE_COUNTS, initial_probability_22
+from .states import STATE_COUNTS, initial_probability_22
 
 # 2^16 * 2 / (2n + 3): the learning rate 1/(n + 1.5) as a fixed-point multiplier.
 RECIPROCAL = (np.int64(1 << 17) // (2 * np.arange(1024, dtype=np.int64) + 3)).astype(np.int32)
@@ -76,14 +76,9 @@ def predict_states_confident(table, maps, slots, inputs, first, deterministic):
 
 
 @njit(inline="always")
-def update_states(table, maps, slots, bit, limit):
-    """Train map row i on the state at table[slots[i]], then move that state past the bit."""
-    update_histories(table, maps, slots, bit, limit, 0, NEXT_STATE)
-
-
-@njit(inline="always")
 def update_histories(table, maps, slots, bit, limit, first, next_state):
-    """update_states with map row i's entries from `first` and the state table `next_state`."""
+    """Train map row i (its entries from `first`) on the state at table[slots[i]], then move
+    that state past the bit by the state table `next_state`."""
     for i in range(slots.size):
         slot = unsigned(slots[i])
         state = table[slot]

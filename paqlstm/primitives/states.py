@@ -7,6 +7,8 @@ newest bit fades fast, which is what makes the history track nonstationary data.
 Counts are bounded (the more frequent bit may count higher the rarer the other is),
 giving 249 states. The strong profile's context maps have their own table (STRONG_*):
 the opposite count is only halved, and bounded lower to stay within 256 states (231).
+Its direct model (orders 0-1) has another (DIRECT_*): the opposite count drops to 2,
+as in paq8 (249 states): those few contexts see every byte, so fresh evidence wins.
 The tables are generated here with integer code, so they are the same everywhere;
 state 0 means "never seen". Adaptive maps (statemap.py) turn a state
 into a probability by learning what each state has actually meant so far.
@@ -18,6 +20,8 @@ import numpy as np
 # Highest count of the more frequent bit, indexed by the count of the rarer bit.
 FREQUENT_LIMIT = (48, 40, 24, 14, 9, 7, 6)
 STRONG_FREQUENT_LIMIT = (40, 32, 20, 12, 8, 6, 5)
+# The strong direct model's (its rarer count never passes 2, so only the first three matter).
+DIRECT_FREQUENT_LIMIT = (60, 40, 24, 14, 9, 7, 6)
 # Both counts nonzero and at most this many bits seen: also remember the last bit.
 LAST_BIT_TOTAL = 8
 
@@ -31,6 +35,11 @@ def _halve(n):
     """The strong profile's: 3 -> 2, 4, 5 -> 3, 6, 7 -> 4, ... (text is more stationary
     than the log discount assumes: dickens 1 MB -0.22 %)."""
     return n if n <= 2 else n // 2 + 1
+
+
+def _hard(n):
+    """The strong direct model's: the opposite count drops to 2 at most (paq8's nex)."""
+    return min(n, 2)
 
 
 def _bounded(n0, n1, frequent_limit):
@@ -90,6 +99,7 @@ DETERMINISTIC = _deterministic(STATE_COUNTS)
 STRONG_NEXT_STATE, STRONG_STATE_COUNTS, STRONG_NUM_STATES = _build(_halve, STRONG_FREQUENT_LIMIT)
 STRONG_STATE_PRIORITY = _priority(STRONG_STATE_COUNTS)
 STRONG_DETERMINISTIC = _deterministic(STRONG_STATE_COUNTS)
+DIRECT_NEXT_STATE, DIRECT_STATE_COUNTS, DIRECT_NUM_STATES = _build(_hard, DIRECT_FREQUENT_LIMIT)
 
 
 def initial_probability_22(counts=STATE_COUNTS):
