@@ -40,22 +40,22 @@ CASES = {
 }
 
 GOLDEN = {
-    4: {
-        "generated": "7e2a6568b669a893834e8a79a1f9357e8e58dc6048b0bc52197f179d58af99f9",
-        "alice29": "cf150144098ac27ed55d363bbe44158ec656ff506ccfdb9006f810057587a027",
-        "dickens-100K": "f98d5b4c4db6154df0a6a895bf7f30ac80a23756bf552ecdf4ef0db00cc53242",
-        "xml-100K": "8729413fc5d19dc72c060577165410042f98359694749bd506e31e500e8ab0a3",
-        "dickens-300K-level3": "3875f803c6c12192162a98d697d682fb74890cb244931aad566b4b49e510864f",
-        "alice29-fast": "f645f1a76f5109626b895515b5f5d21cef9186edc8d2c4b4762a7a9a14bc0535",
-        "xml-100K-fast-level4": "d4c954201d5b296a5954e2d898b20698dec6f9bf214f445d0c920df975b1a1f9",
-        "dickens-24K-lstm": "96154674d518617bebd965317daec6ca63be93877146d36066d3940de799bdc7",
-        "dickens-24K-lstm-blend": "c1f62f673c0902332164730125dfce05c8f7773e0984c0c5d1882113b599417c",
-        "dickens-24K-lstm-learned": "5800742659d41497d90ca1be66821611040849016876753a7a5da3bdfeeb30a2",
-        "xml-24K-lstm-small": "609c69a46ed70d48b7051022811e6183b254af93ed93c1ab84b219ecc9b7b766",
-        "dickens-24K-lstm-tree-delayed": "f95f7964ede0695560326756f38c12377152f00911b8c1fc257fae84c41d62c3",
-        "dickens-24K-mixer": "63ce7bb61e88d9f1fd7871400e7f1fa7175578dc7dfdf3cb1533ac125da2cbdd",
-        "dickens-24K-mixer-learned": "e09c0e99c971606b18fb75a45f0d6ae6e78c32ae08a999239c843ea65f9bf020",
-        "xml-24K-both-small": "bff6f9eac282894d8e3ce184a36e2d1c424e72ade170de32b64b9a3af86fc3b8",
+    5: {
+        "generated": "ac90677c2741b36a42b800e49cbd25750fa6e3b612d00d1f73d4c857923913c3",
+        "alice29": "689b490ef3bbb11b0129693bcd0d3cd8f2909b526d46795dc45de6981773e07b",
+        "dickens-100K": "75ea91c61600903f14f4615c225d6851dba2f016b3d9c0de72e33f5ce6f14596",
+        "xml-100K": "e6295ec4b5b11d701b756e053df2bfda8a259ff3d7f18b027b95f6bdf9e68fa1",
+        "dickens-300K-level3": "3a5bc6054f81d26d15192d0be7edd4abb556feb9d0682bac68a4998806ba47fa",
+        "alice29-fast": "e413ff8b0c08330fe67c1a1be0de3c7586ae5d8ee3390bb8cdaeb7b7f2c30e52",
+        "xml-100K-fast-level4": "bbb7a1bd48f2540d2737d827259b32fd0a8331df4de753478fa0a249ae2815fc",
+        "dickens-24K-lstm": "58a3021acc5949e6d55d17ead37f8afc2fd5cd57bf89dff4746281baa3266bb1",
+        "dickens-24K-lstm-blend": "14a42a5d3b73f806b347899b62770167121c5c9fd0945b558df2223556c5c5fb",
+        "dickens-24K-lstm-learned": "1f45b30c8e01caefb7928e04660d37b006a25aaa64fc34b28c5009e8ecbbbb2e",
+        "xml-24K-lstm-small": "ab80c52ab76a1f636a56d1758adcc3543e43751976ae717fd66a195ac9a20bf8",
+        "dickens-24K-lstm-tree-delayed": "901ff89f4b7d94f15654c0d3d58508bf357782e90c8434bed0ca8227575f39cf",
+        "dickens-24K-mixer": "334067fdb91b5707349caf5337006f5b0942f8ab9734910fab7e772d9c3b164c",
+        "dickens-24K-mixer-learned": "8fc3d3ec1acdb45087a3342504b41d95a5d798d6169749176b8a900c0b96d55b",
+        "xml-24K-both-small": "592a009fa306aba333d589fad92d144c1ae8508ceb64cf5a4cfe076467825170",
     },
 }
 
