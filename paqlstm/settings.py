@@ -53,9 +53,9 @@ PROFILES = (STRONG, FAST)
 # Measured: `python scripts/bench.py ../shared/data/dickens --codecs paqlstm,paqlstm-fast,zpaq`
 # (level 9, one core of the project's 2-core machine; docs/TUNING.md).
 PROFILE_SPEEDS = ("Speed on dickens (10 MB of English), level 9, one core, compress / decompress:\n"
-                  "  strong  198 / 204 KB/s  2,010,215 B\n"
-                  "  --fast  606 / 610 KB/s  2,085,622 B\n"
-                  "  (zpaq -m5 in the same run: 388 / 393 KB/s, 2,090,314 B)")
+                  "  strong  135 / 137 KB/s  1,995,338 B\n"
+                  "  --fast  430 / 476 KB/s  2,085,622 B\n"
+                  "  (zpaq -m5: 2,090,314 B at 388 / 393 KB/s where --fast ran at 606 / 610)")
 
 
 def level_memory(level, profile=STRONG):
