@@ -27,13 +27,6 @@ LEVEL_TABLE_BITS = {
 # 512 MB of buckets pays more than the time it costs (exp/tune: whole dickens in the message).
 STRONG_LEVEL_TABLE_BITS = {**LEVEL_TABLE_BITS, 9: (29, 26)}
 DEFAULT_LEVEL = 9
-
-
-def level_tables(profile):
-    """The table sizes by level of a profile."""
-    return STRONG_LEVEL_TABLE_BITS if profile == STRONG else LEVEL_TABLE_BITS
-
-
 MIN_TABLE_BITS = 16           # smallest hashed-bucket or history table a model uses
 BUCKET_BYTES_PER_INPUT_BYTE = 128  # table bytes per input byte; more gains under 0.1 % (alice29, dickens 100 KB)
 LEARNED_BLEND = "learn"
@@ -50,8 +43,16 @@ MODEL_BLEND, MIXER_BLEND = 0.0, 0.2
 # or the fast lpaq/zpaq-class model of format 2, several times faster.
 STRONG, FAST = "strong", "fast"
 PROFILES = (STRONG, FAST)
-# Measured: `python scripts/bench.py ../shared/data/dickens --codecs paqlstm,paqlstm-fast,zpaq`
-# (level 9, one core of the project's 2-core machine; docs/TUNING.md).
+
+
+def level_tables(profile):
+    """The table sizes by level of a profile."""
+    return STRONG_LEVEL_TABLE_BITS if profile == STRONG else LEVEL_TABLE_BITS
+
+
+# Measured: `python scripts/bench.py ../shared/data/dickens --codecs paqlstm,paqlstm-fast`
+# (level 9, one core of the project's 2-core machine; zpaq from an earlier run with
+# `--codecs paqlstm,paqlstm-fast,zpaq`; docs/TUNING.md).
 PROFILE_SPEEDS = ("Speed on dickens (10 MB of English), level 9, one core, compress / decompress:\n"
                   "  strong  135 / 137 KB/s  1,995,338 B\n"
                   "  --fast  430 / 476 KB/s  2,085,622 B\n"

@@ -2,9 +2,9 @@
 
 Predicts: P(1) of each of its two contexts, from a bit-history state (primitives/
 states.py; strong: a table of its own, quicker to forget) turned into a probability
-by an adaptive map per context. Strong: also
-P(1) of orders 1 and 2 as adaptive probabilities kept per context itself (no bit
-history between): what a context has meant, beside what its recent bits suggest.
+by an adaptive map per context. Strong: also P(1) of orders 1 and 2 as adaptive
+probabilities kept per context itself (no bit history between): what a context has
+meant, beside what its recent bits suggest.
 Contexts: the partial byte c0 (order 0); c0 with the last byte (order 1). Few
 enough to index directly: no hashing, no collisions. Strong: c0 with the last byte,
 and c0 with a 14-bit hash of the last two.
