@@ -15,7 +15,7 @@ from paqlstm.models.match import (EXPECTED, LEN, MAX_LEN, MIN_LEN, N_REGS, lengt
                                    match_update_byte)
 from paqlstm.primitives.squash import SQUASH_TABLE, STRETCH_TABLE
 from paqlstm.primitives.statemap import RECIPROCAL, new_statemaps, statemap_p, statemap_update
-from paqlstm.primitives.states import NEXT_STATE, STATE_PRIORITY, initial_probability_22
+from paqlstm.primitives.states import STATES, initial_probability_22
 from paqlstm.sse import APM_RATE
 
 
@@ -126,30 +126,30 @@ def state_after_ones(count):
     """The bit-history state of `count` ones: its priority (n0 + n1) is `count`."""
     state = 0
     for _ in range(count):
-        state = NEXT_STATE[state, 1]
-    assert STATE_PRIORITY[state] == count
+        state = STATES.next_state[state, 1]
+    assert STATES.priority[state] == count
     return state
 
 
 def test_the_same_hash_finds_its_bucket_with_the_states_intact():
     table = np.zeros(LINES * LINE, dtype=np.uint8)
     h = context_hash(line=5, checksum=0xA7)
-    bucket = find_bucket(table, LINES - 1, h, STATE_PRIORITY)
+    bucket = find_bucket(table, LINES - 1, h, STATES.priority)
     assert bucket == bucket_line(LINES - 1, h) == 5 * LINE
     assert table[bucket] == 0xA7 and not table[bucket + 1:bucket + BUCKET].any()
     table[bucket + 1:bucket + BUCKET] = np.arange(1, BUCKET)
-    assert find_bucket(table, LINES - 1, h, STATE_PRIORITY) == bucket
+    assert find_bucket(table, LINES - 1, h, STATES.priority) == bucket
     assert list(table[bucket + 1:bucket + BUCKET]) == list(range(1, BUCKET))
 
 
 def test_another_checksum_on_the_same_line_takes_another_bucket():
     table = np.zeros(LINES * LINE, dtype=np.uint8)
-    first = find_bucket(table, LINES - 1, context_hash(2, 0x11), STATE_PRIORITY)
+    first = find_bucket(table, LINES - 1, context_hash(2, 0x11), STATES.priority)
     table[first + 1] = state_after_ones(3)   # seen: no longer the least used
-    second = find_bucket(table, LINES - 1, context_hash(2, 0x22, middle=0x777), STATE_PRIORITY)
+    second = find_bucket(table, LINES - 1, context_hash(2, 0x22, middle=0x777), STATES.priority)
     assert second != first and second // LINE == first // LINE
     assert table[first] == 0x11 and table[first + 1] == state_after_ones(3)
-    assert find_bucket(table, LINES - 1, context_hash(2, 0x11), STATE_PRIORITY) == first
+    assert find_bucket(table, LINES - 1, context_hash(2, 0x11), STATES.priority) == first
 
 
 def test_a_full_line_replaces_its_least_used_bucket_only():
@@ -161,7 +161,7 @@ def test_a_full_line_replaces_its_least_used_bucket_only():
         table[line + k * BUCKET] = 0x40 + k
         table[line + k * BUCKET + 1] = state_after_ones(count)
     before = table.copy()
-    bucket = find_bucket(table, LINES - 1, context_hash(4, 0x99), STATE_PRIORITY)
+    bucket = find_bucket(table, LINES - 1, context_hash(4, 0x99), STATES.priority)
     assert bucket == line + BUCKET
     assert table[bucket] == 0x99 and not table[bucket + 1:bucket + BUCKET].any()
     changed = np.flatnonzero(table != before)

@@ -7,9 +7,7 @@ import pytest
 
 from paqlstm.primitives.coder import decode_bit, decode_init, encode_bit, encode_flush, new_coder_state
 from paqlstm.primitives.squash import SQUASH_ANCHORS, SQUASH_TABLE, STRETCH_TABLE
-from paqlstm.primitives.states import (DIRECT_NEXT_STATE, DIRECT_NUM_STATES, DIRECT_STATE_COUNTS, NEXT_STATE,
-                                      NUM_STATES, STATE_COUNTS, STRONG_NEXT_STATE, STRONG_NUM_STATES,
-                                      STRONG_STATE_COUNTS)
+from paqlstm.primitives.states import DIRECT_STATES, STATES, STRONG_STATES
 from paqlstm.jit import njit
 
 
@@ -27,10 +25,9 @@ def test_squash_is_monotone_and_stretch_inverts_it():
         assert abs(SQUASH_TABLE[STRETCH_TABLE[p] + 2048] - p) <= max(3, p // 40, (4096 - p) // 40)
 
 
-@pytest.mark.parametrize("next_state, counts, num_states", [(NEXT_STATE, STATE_COUNTS, NUM_STATES),
-                                                         (STRONG_NEXT_STATE, STRONG_STATE_COUNTS, STRONG_NUM_STATES),
-                                                         (DIRECT_NEXT_STATE, DIRECT_STATE_COUNTS, DIRECT_NUM_STATES)])
-def test_state_table_counts_follow_the_bits(next_state, counts, num_states):
+@pytest.mark.parametrize("states", [STATES, STRONG_STATES, DIRECT_STATES])
+def test_state_table_counts_follow_the_bits(states):
+    next_state, counts, num_states = states.next_state, states.counts, states.size
     assert 200 <= num_states <= 256
     # From "never seen", a run of ones only ever grows n1 (up to its bound) and keeps n0 at 0.
     s = 0

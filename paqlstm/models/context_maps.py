@@ -35,8 +35,7 @@ from ..primitives.buckets import LINE, bucket_line, find_bucket, nibble_node
 from ..primitives.hashing import combine
 from ..primitives.memory import aligned_zeros, prefetch
 from ..primitives.squash import stretch
-from ..primitives.states import (DETERMINISTIC, NEXT_STATE, STATE_COUNTS, STATE_PRIORITY, STRONG_DETERMINISTIC,
-                                 STRONG_NEXT_STATE, STRONG_STATE_COUNTS, STRONG_STATE_PRIORITY)
+from ..primitives.states import STATES, STRONG_STATES
 from ..primitives.statemap import (new_statemaps, predict_states, predict_states_confident, statemap_p,
                                    statemap_update, update_histories)
 
@@ -78,9 +77,8 @@ class State(NamedTuple):
     run_counts: np.ndarray    # int64 [R]: its run length
     run_index: np.ndarray     # int64 [R]: its map entry at this bit, -1: no prediction
     run_maps: np.ndarray      # uint32 [R, RUN_MAP]: (run, expected bit, bit position, deterministic) -> P(1)
-    next_state: np.ndarray    # uint8 [256, 2]: the profile's bit-history state table (primitives/states.py),
-    deterministic: np.ndarray  # int32 [256]: its states that saw one bit value only,
-    priority: np.ndarray       # int32 [256]: its bucket replacement priority
+    states: tuple             # the profile's bit-history state table (primitives/states.py StateTable)
+    strong: np.ndarray        # int64 [1]: 1 in the strong profile (confidence and run inputs, first-bit entries)
 
 
 def _run_entries(settings):
@@ -96,8 +94,8 @@ def new(settings, ctx, inputs, selected):
     lines = 1 << (settings.hash_bits - 6)
     runs = len(RUN_CONTEXTS) if settings.strong else 0
     n = contexts(settings)
-    counts = STRONG_STATE_COUNTS if settings.strong else STATE_COUNTS
-    m = State(aligned_zeros(lines * LINE, np.uint8), new_statemaps(n, 512 if settings.strong else 256, counts=counts),
+    states = STRONG_STATES if settings.strong else STATES
+    m = State(aligned_zeros(lines * LINE, np.uint8), new_statemaps(n, 512 if settings.strong else 256, states=states),
               np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64),
               np.array([lines - 1], dtype=np.int64), inputs,
               np.array(RUN_CONTEXTS[:runs], dtype=np.int64),
@@ -105,8 +103,7 @@ def new(settings, ctx, inputs, selected):
               np.zeros(runs, dtype=np.int64), np.zeros(runs, dtype=np.int64),
               np.zeros(runs, dtype=np.int64), np.full(runs, -1, dtype=np.int64),
               new_statemaps(runs, RUN_MAP, from_states=False),
-              *((STRONG_NEXT_STATE, STRONG_DETERMINISTIC, STRONG_STATE_PRIORITY) if settings.strong
-                else (NEXT_STATE, DETERMINISTIC, STATE_PRIORITY)))
+              states, np.array([settings.strong], dtype=np.int64))
     _locate(m, ctx.hashes)
     _find_runs(m, ctx.hashes)
     return m
@@ -156,7 +153,7 @@ def _predict_runs(m, ctx, first):
         b = m.run_bytes[i]
         if b != 0 and (b >> (8 - k)) == partial:
             bit = (b >> (7 - k)) & 1
-            det = m.deterministic[m.table[unsigned(m.slots[m.run_contexts[i]])]]
+            det = m.states.deterministic[m.table[unsigned(m.slots[m.run_contexts[i]])]]
             index = ((min(m.run_counts[i], RUN_LIMIT) * 2 + bit) * 8 + k) * 2 + det
             m.run_index[i] = index
             m.inputs[first + i] = stretch(statemap_p(m.run_maps, i, index))
@@ -175,7 +172,7 @@ def _train_runs(m, bit):
 @njit(inline="always")
 def _locate(m, hashes):
     for i in range(m.buckets.size):
-        m.buckets[i] = find_bucket(m.table, m.line_mask[0], hashes[i], m.priority)
+        m.buckets[i] = find_bucket(m.table, m.line_mask[0], hashes[i], m.states.priority)
 
 
 @njit(inline="always")
@@ -191,9 +188,9 @@ def predict(m, ctx):
     for i in range(m.buckets.size):
         m.slots[i] = m.buckets[i] + node
     seen = 0
-    if m.inputs.size > m.slots.size:
+    if m.strong[0]:
         predict_states_confident(m.table, m.maps, m.slots, m.inputs, 256 if bits_known(ctx) == 0 else 0,
-                                 m.deterministic)
+                                 m.states.deterministic)
         _predict_runs(m, ctx, 2 * m.slots.size)
         for i in STRONG_ORDERS:
             seen += m.table[unsigned(m.slots[i])] != 0
@@ -219,8 +216,8 @@ def request(m, ctx):
 @njit(inline="always")
 def update(m, ctx, bit):
     # The bit just coded was the byte's first if one bit of the new byte is known now.
-    first = 256 if m.inputs.size > m.slots.size and bits_known(ctx) == 1 else 0
-    update_histories(m.table, m.maps, m.slots, bit, STATEMAP_LIMIT, first, m.next_state)
+    first = 256 if m.strong[0] and bits_known(ctx) == 1 else 0
+    update_histories(m.table, m.maps, m.slots, bit, STATEMAP_LIMIT, first, m.states.next_state)
     _train_runs(m, bit)
     if byte_ended(ctx):
         _locate(m, ctx.hashes)

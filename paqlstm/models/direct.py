@@ -24,7 +24,7 @@ from ..primitives.buckets import LINE
 from ..primitives.memory import aligned_zeros
 from ..primitives.squash import stretch
 from ..primitives.statemap import new_statemaps, predict_states, statemap_p, statemap_update, update_histories
-from ..primitives.states import DIRECT_NEXT_STATE, DIRECT_STATE_COUNTS, NEXT_STATE, STATE_COUNTS
+from ..primitives.states import DIRECT_STATES, STATES
 
 SELECTORS = ()
 STATEMAP_LIMIT = 1023
@@ -49,7 +49,7 @@ class State(NamedTuple):
     inputs: np.ndarray         # int32 [INPUTS], a view of the mixer's inputs
     counters: np.ndarray       # uint32 [1, COUNTERS] (strong; else [1, 1]): P(1) and count, as a map's entries
     counter_slots: np.ndarray  # int64 [2] (strong; else [0]): this bit's entry of each order
-    next_state: np.ndarray     # uint8 [256, 2]: the profile's state table (strong: primitives/states.py's DIRECT_*)
+    next_state: np.ndarray     # uint8 [256, 2]: the profile's state table's (strong: primitives/states.py's DIRECT_STATES)
 
 
 def memory(settings):
@@ -57,11 +57,11 @@ def memory(settings):
 
 
 def new(settings, ctx, inputs, selected):
-    next_state, counts = (DIRECT_NEXT_STATE, DIRECT_STATE_COUNTS) if settings.strong else (NEXT_STATE, STATE_COUNTS)
-    return State(aligned_zeros(TABLE_LINES * LINE, np.uint8), new_statemaps(2, 256, counts=counts),
+    states = DIRECT_STATES if settings.strong else STATES
+    return State(aligned_zeros(TABLE_LINES * LINE, np.uint8), new_statemaps(2, 256, states=states),
                  np.zeros(2, dtype=np.int64), inputs,
                  new_statemaps(1, COUNTERS if settings.strong else 1, False),
-                 np.zeros(2 if settings.strong else 0, dtype=np.int64), next_state)
+                 np.zeros(2 if settings.strong else 0, dtype=np.int64), states.next_state)
 
 
 @njit(inline="always")

@@ -10,18 +10,18 @@ import numpy as np
 
 from ..jit import njit, unsigned
 from .squash import stretch
-from .states import STATE_COUNTS, initial_probability_22
+from .states import STATES, initial_probability_22
 
 # 2^16 * 2 / (2n + 3): the learning rate 1/(n + 1.5) as a fixed-point multiplier.
 RECIPROCAL = (np.int64(1 << 17) // (2 * np.arange(1024, dtype=np.int64) + 3)).astype(np.int32)
 
 
-def new_statemaps(contexts, entries_per_context, from_states=True, counts=STATE_COUNTS):
-    """Fresh maps: one row per context, each entry starting at its state's prior (states
-    of the table whose `counts` are given)."""
+def new_statemaps(contexts, entries_per_context, from_states=True, states=STATES):
+    """Fresh maps: one row per context, each entry starting at its state's prior in the
+    state table `states` (primitives/states.py)."""
     maps = np.zeros((contexts, entries_per_context), dtype=np.uint32)
     if from_states:
-        prior = initial_probability_22(counts)
+        prior = initial_probability_22(states)
         for start in range(0, entries_per_context, 256):
             stop = min(start + 256, entries_per_context)
             maps[:, start:stop] = (prior[: stop - start] << 10).astype(np.uint32)

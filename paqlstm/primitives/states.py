@@ -5,15 +5,16 @@ the last bit while both counts are small. When a bit arrives its count goes up a
 opposite count, if above 2, is cut to about its logarithm: old evidence against the
 newest bit fades fast, which is what makes the history track nonstationary data.
 Counts are bounded (the more frequent bit may count higher the rarer the other is),
-giving 249 states. The strong profile's context maps have their own table (STRONG_*):
+giving 249 states (STATES). The strong profile's context maps have their own table (STRONG_STATES):
 the opposite count is only halved, and bounded lower to stay within 256 states (231).
-Its direct model (orders 0-1) has another (DIRECT_*): the opposite count drops to 2,
+Its direct model (orders 0-1) has another (DIRECT_STATES): the opposite count drops to 2,
 as in paq8 (249 states): those few contexts see every byte, so fresh evidence wins.
 The tables are generated here with integer code, so they are the same everywhere;
 state 0 means "never seen". Adaptive maps (statemap.py) turn a state
 into a probability by learning what each state has actually meant so far.
 """
 from collections import deque
+from typing import NamedTuple
 
 import numpy as np
 
@@ -62,6 +63,14 @@ def _successor(key, bit, discount, frequent_limit):
     return _key(*_bounded(n0, n1, frequent_limit), bit)
 
 
+class StateTable(NamedTuple):
+    next_state: np.ndarray     # uint8 [256, 2]: the state after a 0, after a 1
+    counts: np.ndarray         # int32 [256, 2]: (n0, n1) each state stands for
+    priority: np.ndarray       # int32 [256]: bucket replacement keeps the contexts seen most often
+    deterministic: np.ndarray  # int32 [256]: 1 where only one bit value was ever seen
+    size: int                  # states in use (the rest of the 256 are never reached)
+
+
 def _build(discount, frequent_limit):
     start = (0, 0, -1)
     number = {start: 0}
@@ -80,30 +89,18 @@ def _build(discount, frequent_limit):
         counts[s] = key[:2]
         for bit in (0, 1):
             next_state[s, bit] = number[_successor(key, bit, discount, frequent_limit)]
-    return next_state, counts, len(number)
+    seen_one_value = (counts[:, 0] == 0) != (counts[:, 1] == 0)
+    return StateTable(next_state, counts, (counts[:, 0] + counts[:, 1]).astype(np.int32),
+                      seen_one_value.astype(np.int32), len(number))
 
 
-def _priority(counts):
-    """Bucket replacement keeps the contexts seen most often."""
-    return (counts[:, 0] + counts[:, 1]).astype(np.int32)
+STATES = _build(_discount, FREQUENT_LIMIT)                  # the fast profile's
+STRONG_STATES = _build(_halve, STRONG_FREQUENT_LIMIT)       # the strong profile's context maps
+DIRECT_STATES = _build(_hard, DIRECT_FREQUENT_LIMIT)        # the strong profile's direct model
 
 
-def _deterministic(counts):
-    """Only one bit value ever seen (and something seen): the context has been deterministic."""
-    return ((counts[:, 0] == 0) != (counts[:, 1] == 0)).astype(np.int32)
-
-
-NEXT_STATE, STATE_COUNTS, NUM_STATES = _build(_discount, FREQUENT_LIMIT)
-STATE_PRIORITY = _priority(STATE_COUNTS)
-DETERMINISTIC = _deterministic(STATE_COUNTS)
-STRONG_NEXT_STATE, STRONG_STATE_COUNTS, STRONG_NUM_STATES = _build(_halve, STRONG_FREQUENT_LIMIT)
-STRONG_STATE_PRIORITY = _priority(STRONG_STATE_COUNTS)
-STRONG_DETERMINISTIC = _deterministic(STRONG_STATE_COUNTS)
-DIRECT_NEXT_STATE, DIRECT_STATE_COUNTS, DIRECT_NUM_STATES = _build(_hard, DIRECT_FREQUENT_LIMIT)
-
-
-def initial_probability_22(counts=STATE_COUNTS):
-    """Starting P(1) of each state, 22-bit: (2 n1 + 1) / (2 (n0 + n1) + 2)."""
-    n0 = counts[:, 0].astype(np.int64)
-    n1 = counts[:, 1].astype(np.int64)
+def initial_probability_22(states=STATES):
+    """Starting P(1) of each state of a table, 22-bit: (2 n1 + 1) / (2 (n0 + n1) + 2)."""
+    n0 = states.counts[:, 0].astype(np.int64)
+    n1 = states.counts[:, 1].astype(np.int64)
     return ((2 * n1 + 1) << 22) // (2 * (n0 + n1) + 2)
