@@ -2,14 +2,15 @@
 
 Both directions: the host's archive decodes in a process with NUMBA_CPU_NAME=generic,
 and an archive made in such a process decodes on the host (and is byte-identical to
-the host's). The generic processes share one fresh Numba cache, so they compile once.
+the host's). The generic processes share one fresh Numba cache, compiled ahead by
+conftest.py's warm-up.
 """
 import json
-import os
 import subprocess
 import sys
 
 import pytest
+from conftest import GENERIC_VARIANTS
 
 from paqlstm.engine import Encoder
 from paqlstm.settings import Settings
@@ -43,17 +44,7 @@ open(sys.argv[2], 'wb').write(paqlstm.decompress(open(sys.argv[1], 'rb').read())
 
 
 def _variants():
-    return [pytest.param({"level": 2}, id="lstm-off"), pytest.param({"level": 2, "lstm": True}, id="lstm-on"),
-            pytest.param({"level": 2, "lstm": "mixer"}, id="lstm-mixer"),
-            pytest.param({"level": 2, "lstm": "both", "blend": "learn"}, id="lstm-both"),
-            pytest.param({"level": 2, "lstm": True, "lstm_output": "tree", "lstm_update": "delayed"},
-                         id="lstm-tree-delayed")]
-
-
-@pytest.fixture(scope="module")
-def generic_env(tmp_path_factory):
-    cache = tmp_path_factory.mktemp("numba-generic-cache")
-    return dict(os.environ, NUMBA_CPU_NAME="generic", NUMBA_CACHE_DIR=str(cache))
+    return [pytest.param(options, id=name) for name, options in GENERIC_VARIANTS.items()]
 
 
 def run_generic(env, script, *args):

@@ -1,6 +1,5 @@
 """LSTM byte model: gradients, learning, probability ranges, float32 maths, determinism."""
 import hashlib
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -252,9 +251,8 @@ print(lstm_hash(sys.argv[2]))
 """
 
 
-def test_same_predictions_on_a_generic_cpu(tmp_path, shared_data):
+def test_same_predictions_on_a_generic_cpu(shared_data, generic_env):
     path = shared_data / "alice29.txt"
-    env = dict(os.environ, NUMBA_CPU_NAME="generic", NUMBA_CACHE_DIR=str(tmp_path / "cache"))
-    result = subprocess.run([sys.executable, "-c", GENERIC_SCRIPT, str(TESTS), str(path)], env=env,
+    result = subprocess.run([sys.executable, "-c", GENERIC_SCRIPT, str(TESTS), str(path)], env=generic_env,
                             check=True, timeout=600, capture_output=True, text=True)
     assert result.stdout.strip() == lstm_hash(path)
