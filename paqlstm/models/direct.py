@@ -49,7 +49,7 @@ class State(NamedTuple):
     inputs: np.ndarray         # int32 [INPUTS], a view of the mixer's inputs
     counters: np.ndarray       # uint32 [1, COUNTERS] (strong; else [1, 1]): P(1) and count, as a map's entries
     counter_slots: np.ndarray  # int64 [2] (strong; else [0]): this bit's entry of each order
-    next_state: np.ndarray     # uint8 [256, 2]: the profile's state table's (strong: primitives/states.py's DIRECT_STATES)
+    next_state: np.ndarray     # uint8 [256, 2]: the next states of the profile's table (strong: primitives/states.py's DIRECT_STATES)
 
 
 def memory(settings):
