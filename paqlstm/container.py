@@ -23,7 +23,7 @@ from .errors import PaqlstmError
 from .settings import SCHEMA, Settings
 
 MAGIC = b"PQLS"
-FORMAT_VERSION = 5   # changes whenever the model predicts differently: a decoder must replay it exactly
+FORMAT_VERSION = 6   # changes whenever the model predicts differently: a decoder must replay it exactly
 
 _CHECK = struct.Struct("<H")          # the header's check: the low 16 bits of its CRC-32
 _CRC = struct.Struct("<I")            # the trailer's CRC-32 of the data

@@ -40,22 +40,22 @@ CASES = {
 }
 
 GOLDEN = {
-    5: {
-        "generated": "ac90677c2741b36a42b800e49cbd25750fa6e3b612d00d1f73d4c857923913c3",
-        "alice29": "689b490ef3bbb11b0129693bcd0d3cd8f2909b526d46795dc45de6981773e07b",
-        "dickens-100K": "75ea91c61600903f14f4615c225d6851dba2f016b3d9c0de72e33f5ce6f14596",
-        "xml-100K": "e6295ec4b5b11d701b756e053df2bfda8a259ff3d7f18b027b95f6bdf9e68fa1",
-        "dickens-300K-level3": "3a5bc6054f81d26d15192d0be7edd4abb556feb9d0682bac68a4998806ba47fa",
-        "alice29-fast": "e413ff8b0c08330fe67c1a1be0de3c7586ae5d8ee3390bb8cdaeb7b7f2c30e52",
-        "xml-100K-fast-level4": "bbb7a1bd48f2540d2737d827259b32fd0a8331df4de753478fa0a249ae2815fc",
-        "dickens-24K-lstm": "58a3021acc5949e6d55d17ead37f8afc2fd5cd57bf89dff4746281baa3266bb1",
-        "dickens-24K-lstm-blend": "14a42a5d3b73f806b347899b62770167121c5c9fd0945b558df2223556c5c5fb",
-        "dickens-24K-lstm-learned": "1f45b30c8e01caefb7928e04660d37b006a25aaa64fc34b28c5009e8ecbbbb2e",
-        "xml-24K-lstm-small": "ab80c52ab76a1f636a56d1758adcc3543e43751976ae717fd66a195ac9a20bf8",
-        "dickens-24K-lstm-tree-delayed": "901ff89f4b7d94f15654c0d3d58508bf357782e90c8434bed0ca8227575f39cf",
-        "dickens-24K-mixer": "334067fdb91b5707349caf5337006f5b0942f8ab9734910fab7e772d9c3b164c",
-        "dickens-24K-mixer-learned": "8fc3d3ec1acdb45087a3342504b41d95a5d798d6169749176b8a900c0b96d55b",
-        "xml-24K-both-small": "592a009fa306aba333d589fad92d144c1ae8508ceb64cf5a4cfe076467825170",
+    6: {
+        "generated": "2b3457003f5066fcab3505a10558782df2491dae05674f0f8d12324b9ae476ea",
+        "alice29": "214a083e9dea0d7a60e17298c061f950e7daa40d2789dcc8532854c26772d1f9",
+        "dickens-100K": "70de914db4acb2bb10b2b5c6f79b0b9e608cc8683f23c16ff1b4e199df0dd5cd",
+        "xml-100K": "be19cea2c82ca6b41013c6a030b61627dffab92ce6fa633a2f34c5965a43b646",
+        "dickens-300K-level3": "61a4801898bf74307e81363dbcef1da8cedec46cff3916ca7663bf6c4df85bfe",
+        "alice29-fast": "be547f924824310c0f44be6f58c441f4a74add80cb9e1ae5e5eb5db27e46469f",
+        "xml-100K-fast-level4": "dc649adbc386070d4b43020db62482d8bca2a9b1dbf08574c75ee6592e29a79b",
+        "dickens-24K-lstm": "649f076d3733b371ebd0bcb609bfbc0a0eb5855b7713b6ffe471e52cab4f910c",
+        "dickens-24K-lstm-blend": "de95df6e507fe1d9cdf3d4ed9ff6db2143bc2947803b76c34698ccd99d3b2fb3",
+        "dickens-24K-lstm-learned": "6cab7d50e903dc7d20a1e1ca63d131b30d64acde7da1556b9e3950279fd1ffac",
+        "xml-24K-lstm-small": "7331748cc5a0e93a214ee7c3c347715f71edad45a5e545e6d52f2308515158bf",
+        "dickens-24K-lstm-tree-delayed": "e013b4eb3da103bf68a350e62a3cd92328f4da8fcd8d43e586b0e219913cda6d",
+        "dickens-24K-mixer": "ba3e8dfd6a5b664dbea3809d24750ccd3e3f9384023ad4fb01028812d1a2ffea",
+        "dickens-24K-mixer-learned": "bf7f2f93f0a80ed8f00a0eab96fdf0c7ac790742209af86165c5c5aa353b884c",
+        "xml-24K-both-small": "deeb16d9096f985613d219e9504f42de39880f347184152a3e0d969233eb4e9b",
     },
 }
 

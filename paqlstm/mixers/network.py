@@ -18,10 +18,11 @@ class, one by the ORDERS count with the bit position, their P(1) averaged. Stron
 besides the sets' outputs, the final layers may weigh one model input directly (the
 `direct` input, halved as paq8px does: the byte LSTM's stretch(p), its FINAL_INPUT);
 its weight starts at 0.
-Learns: each layer toward the coded bit (w += lr x err). Layer 1's rate falls as
-bytes are coded: MIXER_LR + decay * LR_HALF / (LR_HALF + bytes), fast while the
-weights are far off, then settling (decay LR_DECAY; strong STRONG_MIXER_LR and
-STRONG_LR_DECAY, its many inputs and sets settling lower); the
+Learns: each layer toward the coded bit (w += lr x err). Layer 1's weights start at
+INITIAL_WEIGHT (strong: STRONG_INITIAL_WEIGHT, about 4 / its inputs: most of its
+rows are seldom selected, so where they start matters all through a file), and its
+rate falls as bytes are coded: MIXER_LR + LR_DECAY * LR_HALF / (LR_HALF + bytes),
+fast while the weights are far off, then settling (strong: to STRONG_MIXER_LR); the
 final layer's is FINAL_LR (each toward the bit from its own P(1)). Strong: a layer-1 set whose output erred by at most
 STRONG_SKIP (of 4096) is not trained (as paq8px: faster, and slightly smaller).
 Inputs: one bias (BIAS, constant) and the models' inputs, zero-padded to whole
@@ -57,17 +58,18 @@ LANES = 8
 MIXER_LR = 3        # learning rates in fixed point, 16384 = 1.0
 STRONG_MIXER_LR = 2
 LR_DECAY = 48
-STRONG_LR_DECAY = 96
+INITIAL_WEIGHT = 1 << 14     # fixed point, 65536 = 1.0
+STRONG_INITIAL_WEIGHT = 1 << 12
 LR_HALF = 4096
 FINAL_LR = 2
 STRONG_SKIP = 80
 # Registers: layer 1's rate, the final layer's row, P(1), the sets in use this bit,
 # layer 1's weight limit (narrower beyond 64 inputs, primitives/mixing.py), the first
 # of STRONG_SELECTORS' sets (all sets in the fast profile), 1 in the strong profile,
-# the rate's decay, the error up to which a set is not trained (-1: always trained),
+# the error up to which a set is not trained (-1: always trained),
 # the current word's length, the second final layer's row (strong), the two final
 # layers' P(1) (strong), the input the final layers weigh directly (-1: none; strong only).
-RATE, FINAL_ROW, P, IN_USE, LIMIT, FIRST_STRONG, STRONG, DECAY, SKIP, WORD_LEN, FINAL2_ROW, P1, P2, DIRECT = range(14)
+RATE, FINAL_ROW, P, IN_USE, LIMIT, FIRST_STRONG, STRONG, SKIP, WORD_LEN, FINAL2_ROW, P1, P2, DIRECT = range(13)
 DIRECT_SHIFT = 1
 # Character classes of bytes, the contexts' (registers.char_class) made coarser for
 # selectors: a lower case letter, upper case, digit, space or tab, line end,
@@ -86,7 +88,7 @@ class Network(NamedTuple):
                                # then the direct input: the final layers' inputs
     weights: np.ndarray        # int32 [rows of all sets, inputs]: layer 1
     final_weights: np.ndarray  # int32 [FINAL_ROWS (strong: both layers' rows), sets + 1]: layer 2, the direct input last
-    regs: np.ndarray           # int64 [14]
+    regs: np.ndarray           # int64 [13]
     classes: np.ndarray        # int64 [256]: CLASS_OF
 
 
@@ -113,15 +115,14 @@ def new_network(inputs, set_rows, active_sets, settings, direct=-1):
     n_sets = len(set_rows)
     final_weights = np.zeros((STRONG_FINAL_ROWS + STRONG_FINAL2_ROWS if strong else FINAL_ROWS, n_sets + 1), dtype=np.int32)
     final_weights[:, np.flatnonzero(active_sets)] = (1 << 16) // sum(active_sets)
-    decay = STRONG_LR_DECAY if strong else LR_DECAY
     low = STRONG_MIXER_LR if strong else MIXER_LR
     return Network(
         inputs=inputs, selected=np.full(n_sets, -1, dtype=np.int64),
         offsets=np.cumsum((0,) + tuple(set_rows[:-1])).astype(np.int64), rows=np.zeros(n_sets, dtype=np.int64),
         set_out=np.zeros(n_sets + 1, dtype=np.int32),
-        weights=np.full((sum(set_rows), inputs.size), 1 << 14, dtype=np.int32),
+        weights=np.full((sum(set_rows), inputs.size), STRONG_INITIAL_WEIGHT if strong else INITIAL_WEIGHT, dtype=np.int32),
         final_weights=final_weights,
-        regs=np.array([low + decay, 0, 2048, 0, weight_limit(inputs.size), first_strong, int(strong), decay,
+        regs=np.array([low + LR_DECAY, 0, 2048, 0, weight_limit(inputs.size), first_strong, int(strong),
                        STRONG_SKIP if strong else -1, 0, 0, 0, 0, direct if strong else -1], dtype=np.int64),
         classes=CLASS_OF.copy())
 
@@ -207,5 +208,5 @@ def update(net, ctx, bit):
         _train1(net, k, bit)
     if byte_ended(ctx):
         low = STRONG_MIXER_LR if regs[STRONG] else MIXER_LR
-        regs[RATE] = low + (regs[DECAY] * LR_HALF) // (LR_HALF + bytes_coded(ctx))
+        regs[RATE] = low + (LR_DECAY * LR_HALF) // (LR_HALF + bytes_coded(ctx))
         regs[WORD_LEN] = regs[WORD_LEN] + 1 if net.classes[unsigned(last_bytes(ctx) & 0xFF)] <= LETTERS else 0
