@@ -50,13 +50,12 @@ def level_tables(profile):
     return STRONG_LEVEL_TABLE_BITS if profile == STRONG else LEVEL_TABLE_BITS
 
 
-# Measured: `python scripts/bench.py ../shared/data/dickens --codecs paqlstm,paqlstm-fast`
-# (level 9, one core of the project's 2-core machine; zpaq from an earlier run with
-# `--codecs paqlstm,paqlstm-fast,zpaq`; docs/TUNING.md).
+# Measured: `python scripts/bench.py ../shared/data/dickens --codecs paqlstm,paqlstm-fast,zpaq`
+# (level 9, one core of the project's 2-core machine, one run; docs/TUNING.md).
 PROFILE_SPEEDS = ("Speed on dickens (10 MB of English), level 9, one core, compress / decompress:\n"
-                  "  strong  135 / 137 KB/s  1,995,338 B\n"
-                  "  --fast  430 / 476 KB/s  2,085,622 B\n"
-                  "  (zpaq -m5: 2,090,314 B at 388 / 393 KB/s where --fast ran at 606 / 610)")
+                  "  strong  142 / 158 KB/s  1,993,493 B\n"
+                  "  --fast  468 / 496 KB/s  2,085,622 B\n"
+                  "  (zpaq -m5: 2,090,314 B at 319 / 291 KB/s in the same run)")
 
 
 def level_memory(level, profile=STRONG):
